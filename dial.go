@@ -1,0 +1,276 @@
+package wspeer
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wspeer/wspeer/internal/proto"
+)
+
+// target is a parsed ws:// or wss:// URL.
+type target struct {
+	secure bool
+	host   string // without brackets
+	port   int
+	path   string // request-target: path and query
+	auth   string // Authorization header value from userinfo, or ""
+}
+
+// parseURL parses a client URL the way a browser would, refusing what cannot
+// be a WebSocket endpoint. Like Godot, a URL without a scheme means ws://.
+func parseURL(raw string) (*target, error) {
+	bad := func(why string) (*target, error) {
+		return nil, fmt.Errorf("%w: URL %q: %s", ErrInvalidParameter, raw, why)
+	}
+	if raw == "" {
+		return bad("empty")
+	}
+	s := raw
+	if !strings.Contains(s, "://") {
+		s = "ws://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return bad(err.Error())
+	}
+	t := &target{}
+	switch strings.ToLower(u.Scheme) {
+	case "ws":
+		t.port = 80
+	case "wss":
+		t.secure, t.port = true, 443
+	default:
+		return bad("scheme must be ws or wss")
+	}
+	if u.Opaque != "" {
+		return bad("no authority")
+	}
+	t.host = u.Hostname()
+	if t.host == "" {
+		return bad("empty host")
+	}
+	if strings.HasSuffix(u.Host, ":") {
+		return bad("empty port")
+	}
+	if ps := u.Port(); ps != "" {
+		n, err := strconv.Atoi(ps)
+		if err != nil || n < 1 || n > 65535 {
+			return bad("port out of range")
+		}
+		t.port = n
+	}
+	if strings.ContainsAny(t.host, " \t\r\n/\\") {
+		return bad("invalid host")
+	}
+	t.path = u.EscapedPath()
+	if t.path == "" {
+		t.path = "/"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		t.path += "?" + u.RawQuery
+	}
+	if u.User != nil {
+		pass, _ := u.User.Password()
+		t.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass))
+	}
+	return t, nil
+}
+
+// dialing is a client's connection attempt in progress: one goroutine resolves
+// the host, connects to each address in turn and does the TLS handshake, so
+// that Poll never blocks. Poll looks at done without waiting.
+type dialing struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	conn      net.Conn
+	err       error
+	abandoned bool
+}
+
+// startDial begins connecting to t in the background.
+func startDial(t *target, tlsCfg *tls.Config, s settings) *dialing {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &dialing{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(d.done)
+		c, err := dialTarget(ctx, t, tlsCfg, s)
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.abandoned {
+			if c != nil {
+				c.Close()
+			}
+			return
+		}
+		d.conn, d.err = c, err
+	}()
+	return d
+}
+
+// result returns the outcome once done is closed.
+func (d *dialing) result() (net.Conn, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.conn, d.err
+}
+
+// abandon stops the attempt and closes whatever it produced, now or later.
+func (d *dialing) abandon() {
+	d.cancel()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.abandoned = true
+	if d.conn != nil {
+		d.conn.Close()
+		d.conn = nil
+	}
+}
+
+func dialTarget(ctx context.Context, t *target, tlsCfg *tls.Config, s settings) (net.Conn, error) {
+	addrs, err := resolve(ctx, t.host, s.dialTimeout)
+	if err != nil {
+		return nil, newCloseError(ErrDial, "resolving "+t.host, err)
+	}
+	var errs []error
+	var conn net.Conn
+	for _, ip := range addrs {
+		d := net.Dialer{Timeout: s.dialTimeout}
+		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(t.port)))
+		if err == nil {
+			conn = c
+			break
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if conn == nil {
+		return nil, newCloseError(ErrDial, "connecting to "+t.host, errors.Join(errs...))
+	}
+	if !t.secure {
+		return conn, nil
+	}
+	cfg := clientTLSConfig(tlsCfg, t.host)
+	tc := tls.Client(conn, cfg)
+	hctx, cancel := context.WithTimeout(ctx, s.handshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		conn.Close()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, newCloseError(ErrHandshakeTimeout, "TLS handshake with "+t.host, err)
+		}
+		return nil, newCloseError(ErrHandshake, "TLS handshake with "+t.host, err)
+	}
+	return tc, nil
+}
+
+// resolve returns the host's addresses in the resolver's order (an IP literal
+// is its own single address).
+func resolve(ctx context.Context, host string, timeout time.Duration) ([]net.IP, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return []net.IP{ip}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, errors.New("no addresses")
+	}
+	ips := make([]net.IP, len(addrs))
+	for i, a := range addrs {
+		ips[i] = a.IP
+	}
+	return ips, nil
+}
+
+// clientTLSConfig returns the configuration for a wss:// connection to host:
+// the caller's (cloned) or a verifying default, with the server name set.
+func clientTLSConfig(cfg *tls.Config, host string) *tls.Config {
+	if cfg == nil {
+		cfg = &tls.Config{}
+	} else {
+		cfg = cfg.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	// The WebSocket handshake is HTTP/1.1; never negotiate h2.
+	cfg.NextProtos = nil
+	return cfg
+}
+
+// isServerConfig reports whether cfg is meant for a server: it has
+// certificates but nothing that identifies a server to verify.
+func isServerConfig(cfg *tls.Config) bool {
+	return cfg != nil && (len(cfg.Certificates) > 0 || cfg.GetCertificate != nil || cfg.ClientCAs != nil) &&
+		cfg.RootCAs == nil && cfg.ServerName == "" && !cfg.InsecureSkipVerify
+}
+
+// ConnectToURL starts connecting to a ws:// or wss:// URL and returns at once:
+// name resolution, the TCP connect (each address in turn), TLS and the opening
+// handshake progress inside Poll, each bounded by a timeout. The peer is then
+// CONNECTING; a failure shows later as CLOSED with CloseCode -1 and CloseError
+// saying what failed. tlsConfig is used for wss:// (nil: verify against the
+// system roots); a server-side config is ErrInvalidParameter. A URL without a
+// scheme means ws://; userinfo is sent as Basic authorization; the fragment is
+// not sent. It fails with ErrInUse while CONNECTING or OPEN.
+func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, err := p.settingsLocked()
+	if err != nil {
+		return err
+	}
+	if p.state == StateConnecting || p.state == StateOpen {
+		return ErrInUse
+	}
+	t, err := parseURL(rawURL)
+	if err != nil {
+		return err
+	}
+	if isServerConfig(tlsConfig) {
+		return fmt.Errorf("%w: a server TLS configuration cannot connect", ErrInvalidParameter)
+	}
+	key, err := proto.NewClientKey(nil)
+	if err != nil {
+		return err
+	}
+	req := &proto.ClientRequest{
+		Target:    t.path,
+		Host:      proto.HostHeader(t.host, t.port, t.secure),
+		Key:       key,
+		Protocols: s.protocols,
+		Header:    s.header,
+	}
+	if t.auth != "" && req.Header.Get("Authorization") == "" {
+		if req.Header == nil {
+			req.Header = make(map[string][]string)
+		}
+		req.Header.Set("Authorization", t.auth)
+	}
+	if err := req.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidParameter, err)
+	}
+	p.finishLocked(p.closeCode, p.closeReason, nil) // drop what a CLOSING peer still holds
+	p.resetLocked(s, proto.RoleClient)
+	p.requestedURL = rawURL
+	p.request = req
+	p.phase = phaseDial
+	p.dial = startDial(t, tlsConfig, s)
+	return nil
+}

@@ -1,0 +1,3 @@
+module github.com/wspeer/wspeer
+
+go 1.26

@@ -1,0 +1,306 @@
+package wspeer
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/wspeer/wspeer/internal/proto"
+)
+
+// readBufSize is the size of the buffer a peer reads into. It is borrowed from
+// a pool while there are bytes to parse, so idle peers hold none.
+const readBufSize = 32 << 10
+
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
+
+// Poll does the connection's pending work without blocking: it advances the
+// opening handshake, runs the timers, reads once from the transport and
+// processes every frame read, and writes once what is queued. All state
+// changes happen here (or in the calls that start or end a connection).
+func (p *Peer) Poll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pollLocked()
+}
+
+func (p *Peer) pollLocked() {
+	now := p.now()
+	switch p.state {
+	case StateClosed:
+		return
+	case StateConnecting:
+		if !p.connectingStep(now) {
+			return
+		}
+	}
+	p.openStep(now)
+}
+
+// openStep is Poll for OPEN and CLOSING peers.
+func (p *Peer) openStep(now time.Time) {
+	if p.phase == phaseFlush || p.phase == phaseAwaitEOF {
+		p.endingStep(now)
+		return
+	}
+	if err := p.eng.Tick(now); err != nil {
+		p.takePendingLocked()
+		p.flushLocked()
+		p.finishLocked(-1, "", err)
+		return
+	}
+	p.readLocked()
+	p.parseLocked()
+	p.takePendingLocked()
+	p.flushLocked()
+	p.afterIOLocked(now)
+}
+
+// afterIOLocked applies what the last I/O and parsing mean for the state.
+func (p *Peer) afterIOLocked(now time.Time) {
+	switch {
+	case p.protoErr != nil:
+		// We detected a violation and queued its close frame: like Godot, end
+		// once that frame is written, without waiting for an answer.
+		var pe *proto.ProtocolError
+		errors.As(p.protoErr, &pe)
+		p.startEndingLocked(pe.Code, pe.Reason, newCloseError(ErrProtocol, "", p.protoErr), now)
+	case p.eng.Err() != nil:
+		p.finishLocked(-1, "", newCloseError(ErrConnectionLost, "masking keys unavailable", p.eng.Err()))
+	case p.eng.CloseReceived() && p.eng.CloseSent():
+		p.startEndingLocked(p.recvCode, p.recvReason, nil, now)
+	case p.readErr != nil:
+		p.lostLocked(p.readErr)
+	case p.writeErr != nil:
+		p.lostLocked(p.writeErr)
+	case p.eng.CloseSent() || p.eng.CloseReceived():
+		p.state = StateClosing
+	}
+}
+
+// lostLocked ends a connection whose transport failed before the closing
+// handshake finished.
+func (p *Peer) lostLocked(err error) {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	code, reason := -1, ""
+	if p.recvClose {
+		code, reason = p.recvCode, p.recvReason
+	}
+	p.finishLocked(code, reason, newCloseError(ErrConnectionLost, "", err))
+}
+
+// startEndingLocked begins the end of a connection whose close frames are
+// settled: flush what is queued, then close TCP (a server at once; a client
+// first waits, bounded, for the server to close, as RFC 6455 section 7.1.1 asks).
+func (p *Peer) startEndingLocked(code int, reason string, err error, now time.Time) {
+	p.state = StateClosing
+	p.closeCode, p.closeReason, p.closeErr = code, reason, err
+	p.phase = phaseFlush
+	p.deadline = now.Add(p.cfg.closeTimeout)
+	p.endingStep(now)
+}
+
+func (p *Peer) endingStep(now time.Time) {
+	if p.phase == phaseFlush {
+		p.flushLocked()
+		switch {
+		case p.writeErr != nil:
+			p.finishLocked(p.closeCode, p.closeReason, p.closeErr)
+			return
+		case p.woff < len(p.wbuf):
+			if !now.Before(p.deadline) {
+				p.finishLocked(p.closeCode, p.closeReason, p.closeErr)
+			}
+			return
+		}
+		if p.role == proto.RoleServer || p.closeErr != nil {
+			p.finishLocked(p.closeCode, p.closeReason, p.closeErr)
+			return
+		}
+		p.phase = phaseAwaitEOF
+		if d := now.Add(time.Second); d.Before(p.deadline) {
+			p.deadline = d
+		}
+	}
+	// Client: discard anything more until the server closes TCP.
+	p.readLocked()
+	p.roff, p.rend = 0, 0
+	if p.readErr != nil || !now.Before(p.deadline) {
+		p.finishLocked(p.closeCode, p.closeReason, p.closeErr)
+	}
+}
+
+// readLocked makes one read attempt into the free end of rbuf.
+func (p *Peer) readLocked() {
+	if p.readErr != nil || p.tr == nil {
+		return
+	}
+	if p.rbuf == nil {
+		p.rbuf = *readBufPool.Get().(*[]byte)
+		p.roff, p.rend = 0, 0
+	}
+	if p.roff > 0 && (p.rend == len(p.rbuf) || p.roff == p.rend) {
+		p.rend = copy(p.rbuf, p.rbuf[p.roff:p.rend])
+		p.roff = 0
+	}
+	if p.rend == len(p.rbuf) {
+		return // full: backpressure until the application drains packets
+	}
+	n, err := p.tr.read(p.rbuf[p.rend:])
+	p.rend += n
+	if err != nil && err != errWouldBlock {
+		p.readErr = err
+	}
+	p.releaseReadBufLocked()
+}
+
+// releaseReadBufLocked returns an empty read buffer to the pool.
+func (p *Peer) releaseReadBufLocked() {
+	if p.rbuf != nil && p.roff == p.rend {
+		b := p.rbuf
+		readBufPool.Put(&b)
+		p.rbuf = nil
+		p.roff, p.rend = 0, 0
+	}
+}
+
+// parseLocked runs the engine over the buffered bytes, queuing complete
+// messages while the packet queue and the inbound budget have room.
+func (p *Peer) parseLocked() {
+	for p.roff < p.rend {
+		if len(p.packets)-p.phead >= p.cfg.maxPackets {
+			break
+		}
+		room := p.cfg.inMax - p.inBytes - len(p.cur)
+		n, ev, err := p.eng.Parse(p.rbuf[p.roff:p.rend], room)
+		p.roff += n
+		if err != nil {
+			p.protoErr = err
+			p.roff = p.rend
+			break
+		}
+		switch ev.Kind {
+		case proto.EventNone:
+			if n == 0 {
+				p.releaseReadBufLocked()
+				return
+			}
+		case proto.EventData:
+			p.receiveLocked(ev)
+		case proto.EventClose:
+			p.recvClose = true
+			p.recvCode, p.recvReason = ev.Code, ev.Reason
+		}
+	}
+	p.releaseReadBufLocked()
+}
+
+func (p *Peer) receiveLocked(ev proto.Event) {
+	if !p.receiving {
+		if ev.Fin {
+			// The whole message in one chunk: one exact allocation.
+			p.pushPacketLocked(append([]byte{}, ev.Data...), ev.Opcode == proto.OpText)
+			return
+		}
+		p.receiving = true
+		p.curText = ev.Opcode == proto.OpText
+		p.cur = nil
+	}
+	p.cur = append(p.cur, ev.Data...)
+	if ev.Fin {
+		p.receiving = false
+		msg := p.cur
+		p.cur = nil
+		p.pushPacketLocked(msg, p.curText)
+	}
+}
+
+func (p *Peer) pushPacketLocked(data []byte, text bool) {
+	if p.phead > 0 && p.phead == len(p.packets) {
+		p.packets = p.packets[:0]
+		p.phead = 0
+	}
+	p.packets = append(p.packets, packet{data: data, text: text})
+	p.inBytes += len(data)
+}
+
+// takePendingLocked moves the engine's control frames into the write buffer.
+func (p *Peer) takePendingLocked() {
+	if p.eng != nil && p.eng.Pending() {
+		p.wbuf = p.eng.AppendPending(p.wbuf)
+	}
+}
+
+// flushLocked makes one write attempt of the queued bytes.
+func (p *Peer) flushLocked() {
+	if p.woff < len(p.wbuf) && p.writeErr == nil && p.tr != nil {
+		n, err := p.tr.write(p.wbuf[p.woff:])
+		p.woff += n
+		if err != nil && err != errWouldBlock {
+			p.writeErr = err
+		}
+	}
+	p.accountWrittenLocked()
+}
+
+// accountWrittenLocked releases the budget of fully written messages and
+// reclaims the written part of the write buffer.
+func (p *Peer) accountWrittenLocked() {
+	i := 0
+	for i < len(p.outMsgs) && p.outMsgs[i].end <= p.woff {
+		p.outBytes -= p.outMsgs[i].size
+		i++
+	}
+	if i > 0 {
+		p.outMsgs = append(p.outMsgs[:0], p.outMsgs[i:]...)
+	}
+	switch {
+	case p.woff == len(p.wbuf):
+		p.woff = 0
+		p.wbuf = p.wbuf[:0]
+		if cap(p.wbuf) > 4*readBufSize {
+			p.wbuf = nil // do not keep a burst's buffer on an idle peer
+		}
+	case p.woff >= readBufSize && p.woff >= len(p.wbuf)/2:
+		n := copy(p.wbuf, p.wbuf[p.woff:])
+		p.wbuf = p.wbuf[:n]
+		for j := range p.outMsgs {
+			p.outMsgs[j].end -= p.woff
+		}
+		p.woff = 0
+	}
+}
+
+// finishLocked makes the peer CLOSED: the transport is closed and its buffers
+// released; unread packets stay readable.
+func (p *Peer) finishLocked(code int, reason string, err error) {
+	if p.dial != nil {
+		p.dial.abandon()
+		p.dial = nil
+	}
+	if p.tr != nil {
+		p.tr.close()
+		p.tr = nil
+	} else if p.conn != nil {
+		p.conn.Close()
+	}
+	if p.state == StateClosed {
+		return
+	}
+	p.state = StateClosed
+	p.closeCode, p.closeReason, p.closeErr = code, reason, err
+	p.conn = nil
+	p.eng = nil
+	p.phase = phaseNone
+	if p.rbuf != nil {
+		p.roff = p.rend
+		p.releaseReadBufLocked()
+	}
+	p.wbuf, p.woff, p.outMsgs, p.outBytes = nil, 0, nil, 0
+	p.cur, p.receiving = nil, false
+	p.request = nil
+	p.hs = proto.HeadReader{}
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs every test of the project, installing what the tests need first.
+# This is the README's test command; .ci/run calls it. Environment:
+#   FUZZTIME   time per fuzz target (default 15s; 0 skips fuzzing)
+#   SKIP_INSTALL=1  do not install system packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$HOME/go/bin:$PATH"
+FUZZTIME=${FUZZTIME:-15s}
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+install_packages() {
+	[ "${SKIP_INSTALL:-0}" = 1 ] && return 0
+	local need=()
+	command -v chromium >/dev/null 2>&1 || need+=(chromium)
+	/usr/bin/python3 -c 'import autobahn, twisted' >/dev/null 2>&1 || need+=(python3-autobahn python3-twisted)
+	if [ ${#need[@]} -gt 0 ]; then
+		step "installing ${need[*]}"
+		local sudo=""
+		[ "$(id -u)" = 0 ] || sudo="sudo"
+		$sudo apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+	fi
+	if [ -f interop/package-lock.json ]; then
+		step "npm ci (interop)"
+		(cd interop && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+}
+
+install_packages
+
+step "gofmt and go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted"
+	exit 1
+fi
+go vet ./...
+GOOS=js GOARCH=wasm go vet ./... 2>/dev/null || true
+
+step "go test -race (main module)"
+go test -race -count=1 -timeout 15m ./...
+
+step "coverage of internal/proto (>= 90%)"
+cov=$(go test -count=1 -cover ./internal/proto | sed -n 's/.*coverage: \([0-9.]*\)%.*/\1/p')
+echo "internal/proto coverage: ${cov}%"
+awk -v c="$cov" 'BEGIN { exit !(c >= 90) }' || { echo "coverage below 90%"; exit 1; }
+
+if [ "$FUZZTIME" != 0 ]; then
+	step "fuzzing, $FUZZTIME per target"
+	for pkg in ./internal/proto; do
+		for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz'); do
+			echo "-- $target"
+			go test "$pkg" -run XXX -fuzz "^${target}\$" -fuzztime "$FUZZTIME" 2>&1 | tail -n 3
+		done
+	done
+fi
+
+for mod in interop bench; do
+	if [ -f "$mod/go.mod" ]; then
+		step "go test ($mod module)"
+		(cd "$mod" && go vet ./... && go test -count=1 -timeout 20m ./...)
+	fi
+done
+echo
+echo "all tests passed"
