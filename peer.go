@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -89,6 +90,11 @@ type Peer struct {
 	HandshakeTimeout time.Duration
 	// CloseTimeout bounds the closing handshake after a close frame is sent.
 	CloseTimeout time.Duration
+	// Proxy chooses the HTTP proxy a client tunnels through with CONNECT, as
+	// http.Transport.Proxy does (its request has the target's http or https
+	// URL for ws or wss); nil means http.ProxyFromEnvironment, and a func
+	// returning nil, nil connects directly.
+	Proxy func(*http.Request) (*url.URL, error)
 
 	mu      sync.Mutex
 	clock   func() time.Time // time.Now, or a test's clock
@@ -119,6 +125,7 @@ type connState struct {
 	rbuf       []byte // rbuf[roff:rend] is read but not parsed
 	roff, rend int
 	readErr    error
+	blocked    bool // parsing stopped for lack of room (backpressure)
 	packets    []packet
 	phead      int
 	inBytes    int // payload bytes of unread packets
@@ -182,6 +189,7 @@ type settings struct {
 	dialTimeout               time.Duration
 	handshakeTimeout          time.Duration
 	closeTimeout              time.Duration
+	proxy                     func(*http.Request) (*url.URL, error)
 }
 
 // NewPeer returns a CLOSED peer with Godot's defaults: 65535-byte buffers,
@@ -219,6 +227,7 @@ func (p *Peer) settingsLocked() (settings, error) {
 		dialTimeout:      p.DialTimeout,
 		handshakeTimeout: p.HandshakeTimeout,
 		closeTimeout:     p.CloseTimeout,
+		proxy:            p.Proxy,
 	}
 	switch {
 	case s.inMax <= 0:

@@ -170,8 +170,10 @@ func (p *Peer) releaseReadBufLocked() {
 // parseLocked runs the engine over the buffered bytes, queuing complete
 // messages while the packet queue and the inbound budget have room.
 func (p *Peer) parseLocked() {
+	p.blocked = false
 	for p.roff < p.rend {
 		if len(p.packets)-p.phead >= p.cfg.maxPackets {
+			p.blocked = true
 			break
 		}
 		room := p.cfg.inMax - p.inBytes - len(p.cur)
@@ -185,6 +187,8 @@ func (p *Peer) parseLocked() {
 		switch ev.Kind {
 		case proto.EventNone:
 			if n == 0 {
+				// Either a partial frame or no room for its payload.
+				p.blocked = room == 0
 				p.releaseReadBufLocked()
 				return
 			}
@@ -225,6 +229,12 @@ func (p *Peer) pushPacketLocked(data []byte, text bool) {
 	}
 	p.packets = append(p.packets, packet{data: data, text: text})
 	p.inBytes += len(data)
+}
+
+// unblockedLocked reports whether parsing stopped for lack of room that the
+// application has since made by draining packets.
+func (p *Peer) unblockedLocked() bool {
+	return p.blocked && len(p.packets)-p.phead < p.cfg.maxPackets && p.cfg.inMax-p.inBytes-len(p.cur) > 0
 }
 
 // takePendingLocked moves the engine's control frames into the write buffer.

@@ -32,7 +32,7 @@ func (p *Peer) Wait(ctx context.Context) error {
 		p.mu.Unlock()
 		return nil
 	}
-	if p.readErr != nil || p.writeErr != nil || (p.eng != nil && p.eng.Pending()) {
+	if p.readErr != nil || p.writeErr != nil || (p.eng != nil && p.eng.Pending()) || p.unblockedLocked() {
 		p.mu.Unlock()
 		return nil // Poll has a state change to make
 	}

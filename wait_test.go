@@ -92,3 +92,33 @@ func TestWaitCanceled(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestWaitResumesAfterDrainingAFullQueue(t *testing.T) {
+	// Frames already read but held back by a full packet queue must be
+	// processed once the application drains, without new socket data.
+	p, rc := openServer(t, func(p *Peer) { p.MaxQueuedPackets = 4 })
+	var burst []byte
+	for i := 0; i < 50; i++ {
+		burst = append(burst, frame(2, true, true, []byte{byte(i)})...)
+	}
+	rc.write(burst)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	got := 0
+	for got < 50 && p.Wait(ctx) == nil {
+		p.Poll()
+		for p.AvailablePacketCount() > 0 {
+			if p.AvailablePacketCount() > 4 {
+				t.Fatal("queue over its limit")
+			}
+			b, _ := p.GetPacket()
+			if int(b[0]) != got {
+				t.Fatalf("packet %d is %d", got, b[0])
+			}
+			got++
+		}
+	}
+	if got != 50 {
+		t.Fatalf("got %d of 50 packets: %v", got, ctx.Err())
+	}
+}

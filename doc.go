@@ -1,0 +1,53 @@
+// Package wspeer is Godot's WebSocketPeer for Go: one WebSocket connection
+// (RFC 6455), client or server side, driven by Poll, with bounded buffers.
+//
+// A Peer connects with ConnectToURL (ws:// and wss://) or takes over an
+// accepted connection with AcceptStream (a TCP or TLS stream, or any net.Conn).
+// Nothing blocks: name resolution, connect, TLS and the opening handshake
+// progress inside Poll, each bounded by a timeout, and their failures show up
+// as the CLOSED state with CloseError saying why. The application sees state
+// changes only inside Poll, the send methods, Close, ConnectToURL and
+// AcceptStream, which suits single-threaded game-style loops; every method is
+// nevertheless safe for concurrent use.
+//
+// Two ways to drive a peer:
+//
+//   - Poll from your own loop (a game frame, a ticker, one loop over many
+//     peers), as in Godot. An idle peer holds no goroutine and no read buffer.
+//   - Wait, which parks on the runtime's network poller until Poll has work:
+//     for p.Wait(ctx) == nil { p.Poll(); ... } is a complete connection loop.
+//
+// # Godot to Go
+//
+//	WebSocketPeer.new()                      NewPeer()
+//	inbound_buffer_size, outbound_buffer_size Peer.InboundBufferSize, Peer.OutboundBufferSize
+//	max_queued_packets                       Peer.MaxQueuedPackets
+//	supported_protocols, handshake_headers   Peer.SupportedProtocols, Peer.HandshakeHeaders
+//	heartbeat_interval                       Peer.HeartbeatInterval
+//	connect_to_url(url, tls_options)         (*Peer).ConnectToURL(url, *tls.Config)
+//	accept_stream(stream)                    (*Peer).AcceptStream(net.Conn)
+//	poll()                                   (*Peer).Poll()
+//	get_ready_state()                        (*Peer).ReadyState()
+//	get_available_packet_count()             (*Peer).AvailablePacketCount()
+//	get_packet() / get_packet_error()        (*Peer).GetPacket() ([]byte, error)
+//	put_packet(p)                            (*Peer).PutPacket(p)
+//	send(msg, mode), send_text(s)            (*Peer).Send(msg, mode), (*Peer).SendText(s)
+//	was_string_packet()                      (*Peer).WasStringPacket()
+//	close(code, reason)                      (*Peer).Close(code, reason) error
+//	get_close_code(), get_close_reason()     (*Peer).CloseCode(), (*Peer).CloseReason()
+//	get_connected_host(), _port()            (*Peer).ConnectedHost(), (*Peer).ConnectedPort()
+//	get_current_outbound_buffered_amount()   (*Peer).CurrentOutboundBufferedAmount()
+//	get_requested_url(), get_selected_protocol() (*Peer).RequestedURL(), (*Peer).SelectedProtocol()
+//	set_no_delay(enabled)                    (*Peer).SetNoDelay(enabled) error
+//	ERR_INVALID_PARAMETER                    ErrInvalidParameter
+//	ERR_ALREADY_IN_USE                       ErrInUse
+//	FAILED (send when not open)              ErrNotOpen
+//	ERR_OUT_OF_MEMORY (buffer full)          ErrBufferFull
+//	ERR_UNAVAILABLE (no packet)              ErrNoPacket
+//
+// Beyond Godot: Wait, CloseError (with sentinels such as ErrDial,
+// ErrHandshake, ErrHandshakeTimeout, ErrProtocol, ErrHeartbeatTimeout,
+// ErrConnectionLost), RequestHeader and ResponseHeader, HTTP error answers to
+// bad requests, and timeouts everywhere. COMPATIBILITY.md in the repository
+// lists every difference from Godot and why.
+package wspeer
