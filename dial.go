@@ -1,3 +1,5 @@
+//go:build !js
+
 package wspeer
 
 import (
@@ -137,16 +139,28 @@ func (d *dialing) abandon() {
 	}
 }
 
+// dialTarget connects to t, directly or through the proxy the Proxy setting
+// names (a CONNECT tunnel: TLS then runs inside it, end to end with t).
 func dialTarget(ctx context.Context, t *target, tlsCfg *tls.Config, s settings) (net.Conn, error) {
-	addrs, err := resolve(ctx, t.host, s.dialTimeout)
+	pu, err := proxyFor(t, s.proxy)
 	if err != nil {
-		return nil, newCloseError(ErrDial, "resolving "+t.host, err)
+		return nil, err
+	}
+	host, port := t.host, t.port
+	if pu != nil {
+		if host, port, err = proxyAddr(pu); err != nil {
+			return nil, err
+		}
+	}
+	addrs, err := resolve(ctx, host, s.dialTimeout)
+	if err != nil {
+		return nil, proxyWrap(pu, newCloseError(ErrDial, "resolving "+host, err))
 	}
 	var errs []error
 	var conn net.Conn
 	for _, ip := range addrs {
 		d := net.Dialer{Timeout: s.dialTimeout}
-		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(t.port)))
+		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
 		if err == nil {
 			conn = c
 			break
@@ -157,7 +171,12 @@ func dialTarget(ctx context.Context, t *target, tlsCfg *tls.Config, s settings) 
 		}
 	}
 	if conn == nil {
-		return nil, newCloseError(ErrDial, "connecting to "+t.host, errors.Join(errs...))
+		return nil, proxyWrap(pu, newCloseError(ErrDial, "connecting to "+host, errors.Join(errs...)))
+	}
+	if pu != nil {
+		if conn, err = connectTunnel(ctx, conn, pu, t, s); err != nil {
+			return nil, err
+		}
 	}
 	if !t.secure {
 		return conn, nil
@@ -228,7 +247,9 @@ func isServerConfig(cfg *tls.Config) bool {
 // saying what failed. tlsConfig is used for wss:// (nil: verify against the
 // system roots); a server-side config is ErrInvalidParameter. A URL without a
 // scheme means ws://; userinfo is sent as Basic authorization; the fragment is
-// not sent. It fails with ErrInUse while CONNECTING or OPEN.
+// not sent. The connection goes through the HTTP proxy that Proxy names
+// (default: the environment's), with a CONNECT tunnel; a proxy failure has
+// CloseError matching ErrProxy. It fails with ErrInUse while CONNECTING or OPEN.
 func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -256,6 +277,9 @@ func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
 		Key:       key,
 		Protocols: s.protocols,
 		Header:    s.header,
+	}
+	if s.compression {
+		req.Extensions = proto.ClientDeflateOffer
 	}
 	if t.auth != "" && req.Header.Get("Authorization") == "" {
 		if req.Header == nil {

@@ -93,3 +93,19 @@ func (e *closeError) Unwrap() []error {
 func newCloseError(kind error, detail string, cause error) error {
 	return &closeError{kind: kind, detail: detail, cause: cause}
 }
+
+// Failures of wss://, proxies and net/http upgrades (issue 4).
+var (
+	// ErrProxy reports a client connection through an HTTP proxy that failed:
+	// the Proxy func's error, an unsupported proxy scheme, the proxy
+	// unreachable (also ErrDial), or its CONNECT answer not 2xx (407 when the
+	// credentials in the proxy URL are missing or wrong).
+	ErrProxy = errors.New("wspeer: proxy failed")
+	// ErrForbiddenOrigin reports an upgrade refused with 403 because its
+	// Origin is neither the request's host nor allowed by
+	// Upgrader.OriginPatterns (cross-site WebSocket hijacking protection).
+	ErrForbiddenOrigin = errors.New("wspeer: origin not allowed")
+	// ErrBadRequest reports an opening handshake request that is not a valid
+	// WebSocket upgrade; it was answered with 400, 405, 426, 431 or 505.
+	ErrBadRequest = proto.ErrBadRequest
+)

@@ -1,3 +1,5 @@
+//go:build !js
+
 package wspeer
 
 import (
@@ -138,6 +140,9 @@ func (p *Peer) readHeadLocked() ([]byte, error) {
 		if done {
 			return p.hs.Head(), nil
 		}
+		// The head reader holds the partial head: a stalled handshake keeps
+		// no read buffer.
+		p.releaseReadBufLocked()
 	}
 	if p.readErr != nil {
 		return nil, newCloseError(ErrConnectionLost, "during the opening handshake", p.readErr)
@@ -149,7 +154,11 @@ func (p *Peer) clientHandshake(head []byte, now time.Time) bool {
 	resp, err := proto.ParseResponse(head)
 	if err == nil {
 		p.respHeader = resp.Header
-		p.protocol, _, err = p.request.Check(resp)
+		var ext string
+		p.protocol, ext, err = p.request.Check(resp)
+		if err == nil && p.request.Extensions != "" {
+			p.deflate, err = proto.AcceptDeflate(ext)
+		}
 	}
 	if err != nil {
 		p.protocol = ""
@@ -173,7 +182,15 @@ func (p *Peer) serverHandshake(head []byte, now time.Time) bool {
 	p.requestedURL = scheme + req.Host + req.Target
 	p.reqHeader = req.Header
 	p.protocol = proto.SelectProtocol(req.Protocols, p.cfg.protocols)
-	p.wbuf = proto.AppendResponse(p.wbuf[:0], req.Key, p.protocol, "", p.cfg.header)
+	var ext string
+	if p.cfg.compression {
+		var d proto.Deflate
+		var ok bool
+		if ext, d, ok = proto.NegotiateDeflate(req.Extensions); ok {
+			p.deflate = &d
+		}
+	}
+	p.wbuf = proto.AppendResponse(p.wbuf[:0], req.Key, p.protocol, ext, p.cfg.header)
 	p.woff = 0
 	p.phase = phaseAccept
 	p.flushLocked()
@@ -208,12 +225,16 @@ func (p *Peer) openLocked(now time.Time) {
 	p.request = nil
 	p.phase = phaseNone
 	p.deadline = time.Time{}
+	if p.deflate != nil {
+		p.deflate.Threshold = p.cfg.threshold
+	}
 	p.eng = proto.NewEngine(proto.Config{
 		Role:              p.role,
 		MaxMessageSize:    int64(p.cfg.inMax),
 		MaxFragments:      maxFragments(p.cfg.inMax),
 		HeartbeatInterval: p.cfg.heartbeat,
 		CloseTimeout:      p.cfg.closeTimeout,
+		Deflate:           p.deflate,
 	}, now)
 	p.state = StateOpen
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package wspeer
 
 import (
@@ -11,50 +13,6 @@ import (
 	"time"
 
 	"github.com/wspeer/wspeer/internal/proto"
-)
-
-// State is a peer's ready state, Godot's WebSocketPeer.State.
-type State int
-
-// The four ready states. A new Peer is CLOSED.
-const (
-	StateConnecting State = iota // handshake in progress
-	StateOpen                    // messages flow
-	StateClosing                 // a close frame was sent or received
-	StateClosed                  // the initial and the final state
-)
-
-// String returns the state's name.
-func (s State) String() string {
-	switch s {
-	case StateConnecting:
-		return "CONNECTING"
-	case StateOpen:
-		return "OPEN"
-	case StateClosing:
-		return "CLOSING"
-	case StateClosed:
-		return "CLOSED"
-	}
-	return fmt.Sprintf("State(%d)", int(s))
-}
-
-// WriteMode selects the frame type of a sent message.
-type WriteMode int
-
-// The write modes, with Godot's values.
-const (
-	WriteModeText   WriteMode = 0 // opcode 0x1, payload must be UTF-8
-	WriteModeBinary WriteMode = 1 // opcode 0x2
-)
-
-// Defaults applied by NewPeer.
-const (
-	DefaultBufferSize       = 65535 // InboundBufferSize and OutboundBufferSize, as in Godot
-	DefaultMaxQueuedPackets = 2048
-	DefaultDialTimeout      = 10 * time.Second
-	DefaultHandshakeTimeout = 5 * time.Second
-	DefaultCloseTimeout     = 5 * time.Second
 )
 
 // Peer is one WebSocket connection, client or server side, driven by Poll: Go's
@@ -90,6 +48,13 @@ type Peer struct {
 	HandshakeTimeout time.Duration
 	// CloseTimeout bounds the closing handshake after a close frame is sent.
 	CloseTimeout time.Duration
+	// Compression enables permessage-deflate (RFC 7692): a client offers it and
+	// a server accepts a client's offer. Off by default, as in Godot. The
+	// inbound budget counts inflated bytes.
+	Compression bool
+	// CompressionThreshold is the size below which messages are sent
+	// uncompressed even when compression was negotiated.
+	CompressionThreshold int
 	// Proxy chooses the HTTP proxy a client tunnels through with CONNECT, as
 	// http.Transport.Proxy does (its request has the target's http or https
 	// URL for ws or wss); nil means http.ProxyFromEnvironment, and a func
@@ -154,6 +119,7 @@ type connState struct {
 	reqHeader    http.Header
 	respHeader   http.Header
 	remote       *net.TCPAddr
+	deflate      *proto.Deflate // negotiated permessage-deflate, or nil
 }
 
 // phase is a step of the opening handshake while CONNECTING, or of the end of
@@ -189,6 +155,8 @@ type settings struct {
 	dialTimeout               time.Duration
 	handshakeTimeout          time.Duration
 	closeTimeout              time.Duration
+	compression               bool
+	threshold                 int
 	proxy                     func(*http.Request) (*url.URL, error)
 }
 
@@ -197,14 +165,15 @@ type settings struct {
 // timeouts of DefaultDialTimeout, DefaultHandshakeTimeout and DefaultCloseTimeout.
 func NewPeer() *Peer {
 	return &Peer{
-		InboundBufferSize:  DefaultBufferSize,
-		OutboundBufferSize: DefaultBufferSize,
-		MaxQueuedPackets:   DefaultMaxQueuedPackets,
-		DialTimeout:        DefaultDialTimeout,
-		HandshakeTimeout:   DefaultHandshakeTimeout,
-		CloseTimeout:       DefaultCloseTimeout,
-		noDelay:            true,
-		connState:          connState{state: StateClosed, closeCode: -1},
+		InboundBufferSize:    DefaultBufferSize,
+		OutboundBufferSize:   DefaultBufferSize,
+		MaxQueuedPackets:     DefaultMaxQueuedPackets,
+		DialTimeout:          DefaultDialTimeout,
+		HandshakeTimeout:     DefaultHandshakeTimeout,
+		CloseTimeout:         DefaultCloseTimeout,
+		CompressionThreshold: DefaultCompressionThreshold,
+		noDelay:              true,
+		connState:            connState{state: StateClosed, closeCode: -1},
 	}
 }
 
@@ -227,6 +196,8 @@ func (p *Peer) settingsLocked() (settings, error) {
 		dialTimeout:      p.DialTimeout,
 		handshakeTimeout: p.HandshakeTimeout,
 		closeTimeout:     p.CloseTimeout,
+		compression:      p.Compression,
+		threshold:        p.CompressionThreshold,
 		proxy:            p.Proxy,
 	}
 	switch {
@@ -240,6 +211,8 @@ func (p *Peer) settingsLocked() (settings, error) {
 		return s, fmt.Errorf("%w: negative HeartbeatInterval", ErrInvalidParameter)
 	case s.dialTimeout <= 0 || s.handshakeTimeout <= 0 || s.closeTimeout <= 0:
 		return s, fmt.Errorf("%w: timeouts must be positive", ErrInvalidParameter)
+	case s.threshold < 0:
+		return s, fmt.Errorf("%w: negative CompressionThreshold", ErrInvalidParameter)
 	}
 	for _, proto := range s.protocols {
 		if !isToken(proto) {

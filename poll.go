@@ -1,3 +1,5 @@
+//go:build !js
+
 package wspeer
 
 import (
@@ -171,8 +173,20 @@ func (p *Peer) releaseReadBufLocked() {
 // messages while the packet queue and the inbound budget have room.
 func (p *Peer) parseLocked() {
 	p.blocked = false
-	for p.roff < p.rend {
-		if len(p.packets)-p.phead >= p.cfg.maxPackets {
+	delivered := false // a message was completed in this call
+	for p.roff < p.rend || p.eng.Inflating() {
+		// Pongs the remote does not read pile up in wbuf: past a bound, stop
+		// reading its frames until they are written (backpressure).
+		p.takePendingLocked()
+		if len(p.packets)-p.phead >= p.cfg.maxPackets || p.controlBackloggedLocked() {
+			p.blocked = true
+			break
+		}
+		if delivered && p.eng.EndsAt(p.rbuf[p.roff:p.rend]) {
+			// A close frame or a violation follows a message completed in
+			// this Poll: stop before it, so that the application can still
+			// answer that message (Autobahn 3.2, 4.1.3, 5.15, 7.1.1). The
+			// next Poll, at once (Wait sees blocked with room), ends.
 			p.blocked = true
 			break
 		}
@@ -194,6 +208,7 @@ func (p *Peer) parseLocked() {
 			}
 		case proto.EventData:
 			p.receiveLocked(ev)
+			delivered = delivered || ev.Fin
 		case proto.EventClose:
 			p.recvClose = true
 			p.recvCode, p.recvReason = ev.Code, ev.Reason
@@ -234,7 +249,20 @@ func (p *Peer) pushPacketLocked(data []byte, text bool) {
 // unblockedLocked reports whether parsing stopped for lack of room that the
 // application has since made by draining packets.
 func (p *Peer) unblockedLocked() bool {
-	return p.blocked && len(p.packets)-p.phead < p.cfg.maxPackets && p.cfg.inMax-p.inBytes-len(p.cur) > 0
+	return p.blocked && len(p.packets)-p.phead < p.cfg.maxPackets && p.cfg.inMax-p.inBytes-len(p.cur) > 0 &&
+		!p.controlBackloggedLocked()
+}
+
+// maxControlBacklog bounds the control frames (pongs, in practice) queued and
+// not yet written before parsing stops: a ping flood from a peer that never
+// reads its pongs would otherwise grow wbuf without limit.
+const maxControlBacklog = 64 << 10
+
+// controlBackloggedLocked reports whether more than maxControlBacklog bytes of
+// control frames wait in wbuf. Data frames there are bounded by outBytes plus
+// at most 14 header bytes each; the rest is control frames.
+func (p *Peer) controlBackloggedLocked() bool {
+	return len(p.wbuf)-p.woff-p.outBytes-14*len(p.outMsgs) > maxControlBacklog
 }
 
 // takePendingLocked moves the engine's control frames into the write buffer.

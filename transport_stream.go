@@ -1,3 +1,5 @@
+//go:build !js
+
 package wspeer
 
 import (
@@ -8,8 +10,9 @@ import (
 )
 
 const (
-	streamReadSize = 16 << 10 // one read-ahead buffer
-	streamWriteMax = 64 << 10 // bytes handed to the writer and not yet written
+	streamReadSize = 16 << 10        // one read-ahead buffer
+	streamWriteMax = 64 << 10        // bytes handed to the writer and not yet written
+	streamLinger   = 2 * time.Second // bound on writing those bytes after close
 )
 
 // streamTransport gives any net.Conn (a *tls.Conn, net.Pipe...) the non-blocking
@@ -87,30 +90,35 @@ func (t *streamTransport) reader() {
 	}
 }
 
+// writer writes what write handed over. Once the transport is closed it
+// writes what is left (bytes write accepted count as written, like a socket's
+// send buffer: a server's last close frame is among them), bounded by
+// streamLinger, and then closes the connection, so that close never blocks.
 func (t *streamTransport) writer() {
 	var spare []byte
 	for {
+		closing := false
 		select {
 		case <-t.kick:
 		case <-t.done:
-			return
+			closing = true
 		}
 		t.mu.Lock()
-		data := t.wq
+		data, failed := t.wq, t.werr != nil
 		t.wq = spare[:0]
 		t.mu.Unlock()
-		if len(data) == 0 {
-			continue
+		if len(data) > 0 && !failed {
+			_, err := t.c.Write(data)
+			t.mu.Lock()
+			if err != nil && t.werr == nil {
+				t.werr = err
+			}
+			t.mu.Unlock()
+			signal(t.ready)
 		}
-		_, err := t.c.Write(data)
 		spare = data
-		t.mu.Lock()
-		if err != nil && t.werr == nil {
-			t.werr = err
-		}
-		t.mu.Unlock()
-		signal(t.ready)
-		if err != nil {
+		if closing {
+			t.c.Close()
 			return
 		}
 	}
@@ -184,11 +192,21 @@ func (t *streamTransport) wake() { t.wk.wake() }
 
 func (t *streamTransport) close() error {
 	t.mu.Lock()
-	if !t.closed {
-		t.closed = true
-		close(t.done)
+	if t.closed {
+		t.mu.Unlock()
+		return nil
 	}
+	t.closed = true
+	close(t.done)
+	started := t.started
 	t.mu.Unlock()
 	t.wake()
-	return t.c.Close()
+	if !started {
+		return t.c.Close()
+	}
+	// The writer flushes and closes; these deadlines bound its last write
+	// and end a blocked read now.
+	_ = t.c.SetWriteDeadline(time.Now().Add(streamLinger))
+	_ = t.c.SetReadDeadline(longAgo)
+	return nil
 }

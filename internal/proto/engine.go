@@ -26,8 +26,13 @@ type Config struct {
 	// that empty continuation frames cannot spin the receiver for ever.
 	MaxFragments int
 	// AllowedRsv are the reserved bits a negotiated extension gives meaning to
-	// on the first frame of a data message (Rsv1 for permessage-deflate).
+	// on the first frame of a data message (Rsv1 for permessage-deflate). With
+	// Deflate set, Rsv1 is allowed and means "compressed".
 	AllowedRsv byte
+	// Deflate holds negotiated permessage-deflate parameters; nil means none.
+	// Compressed messages are delivered inflated, and the MaxMessageSize
+	// limit counts inflated bytes.
+	Deflate *Deflate
 	// Rand supplies masking keys; nil means crypto/rand.
 	Rand io.Reader
 	// HeartbeatInterval sends a ping this long after the last one was answered
@@ -103,11 +108,21 @@ type Engine struct {
 
 	out    []byte // control frames produced by the engine itself, not yet taken
 	keyErr error
+
+	// permessage-deflate
+	compressed bool // the message in progress is compressed
+	inflating  bool // its compressed bytes are all here: deliver them inflated
+	inf        inflater
+	zbuf       []byte // scratch for compressing outgoing messages
 }
 
 // NewEngine returns an engine for a connection whose opening handshake completed at now.
 func NewEngine(cfg Config, now time.Time) *Engine {
 	e := &Engine{cfg: cfg}
+	if cfg.Deflate != nil {
+		e.cfg.AllowedRsv |= Rsv1
+		e.inf.takeover = !cfg.Deflate.PeerNoContextTakeover
+	}
 	if cfg.Role == RoleClient {
 		e.keys = NewKeySource(cfg.Rand)
 	}
@@ -132,6 +147,10 @@ func (e *Engine) Done() bool { return e.failed || (e.closeSent && e.closeReceive
 // a heartbeat timeout.
 func (e *Engine) Failed() bool { return e.failed }
 
+// Inflating reports whether the engine holds a compressed message it is
+// delivering inflated: Parse has events to give without more input.
+func (e *Engine) Inflating() bool { return e.inflating }
+
 // MessageInProgress reports whether part of a data message has been delivered
 // and its last chunk has not.
 func (e *Engine) MessageInProgress() bool { return e.msgOp != 0 }
@@ -145,6 +164,10 @@ func (e *Engine) MessageInProgress() bool { return e.msgOp != 0 }
 func (e *Engine) Parse(p []byte, maxData int) (n int, ev Event, err error) {
 	if e.closeReceived || e.failed {
 		return len(p), ev, nil
+	}
+	if e.inflating {
+		ev, err = e.inflateEvent(maxData)
+		return 0, ev, err
 	}
 	if !e.inFrame {
 		h, hn, err := ParseHeader(p)
@@ -180,6 +203,9 @@ func (e *Engine) Parse(p []byte, maxData int) (n int, ev Event, err error) {
 	avail := int64(len(p))
 	if avail > e.remaining {
 		avail = e.remaining
+	}
+	if e.compressed {
+		return n + int(avail), ev, e.gather(p[:avail])
 	}
 	if maxData >= 0 && avail > int64(maxData) {
 		avail = int64(maxData)
@@ -236,10 +262,83 @@ func (e *Engine) checkHeader(h Header) *ProtocolError {
 	if h.Opcode == OpContinuation {
 		size += e.msgSize
 	}
-	if e.cfg.MaxMessageSize > 0 && size > e.cfg.MaxMessageSize {
+	limit := e.cfg.MaxMessageSize
+	if limit > 0 && e.cfg.Deflate != nil && (h.Rsv&Rsv1 != 0 || (h.Opcode == OpContinuation && e.compressed)) {
+		// Compressed bytes are bounded too; incompressible data grows a little.
+		limit += limit/64 + 64
+	}
+	if limit > 0 && size > limit {
 		return protocolError(CloseMessageTooBig, "message too big")
 	}
 	return nil
+}
+
+// gather collects a chunk of a compressed message; at its end, inflating starts.
+func (e *Engine) gather(chunk []byte) error {
+	if e.hdr.Masked {
+		e.maskPos = Mask(e.hdr.Mask, e.maskPos, chunk)
+	}
+	e.remaining -= int64(len(chunk))
+	e.msgSize += int64(len(chunk))
+	e.inf.zin = append(e.inf.zin, chunk...)
+	if e.remaining > 0 {
+		return nil
+	}
+	e.inFrame = false
+	if !e.hdr.Fin {
+		return nil
+	}
+	e.msgSize = 0 // from here on it counts inflated bytes
+	e.inflating = true
+	if err := e.inf.start(); err != nil {
+		return e.fail(protocolError(CloseInvalidPayload, "cannot inflate message"))
+	}
+	return nil
+}
+
+// inflateEvent delivers the next inflated chunk of a compressed message.
+func (e *Engine) inflateEvent(maxData int) (Event, error) {
+	atLimit := e.cfg.MaxMessageSize > 0 && e.msgSize >= e.cfg.MaxMessageSize
+	if maxData == 0 && !atLimit {
+		return Event{}, nil // backpressure
+	}
+	if atLimit {
+		// The message fills the whole budget: one more byte, or its end,
+		// decides whether it is too big, whatever room the caller has.
+		maxData = 1
+	}
+	if maxData < 0 {
+		maxData = inflateChunk
+	}
+	if e.cfg.MaxMessageSize > 0 {
+		// Inflate one byte past the limit at most: enough to know it is exceeded.
+		maxData = int(min(int64(maxData), e.cfg.MaxMessageSize-e.msgSize+1))
+	}
+	chunk, done, err := e.inf.next(maxData)
+	if err != nil {
+		e.inf.finish()
+		return Event{}, e.fail(protocolError(CloseInvalidPayload, "invalid compressed data"))
+	}
+	e.msgSize += int64(len(chunk))
+	if e.cfg.MaxMessageSize > 0 && e.msgSize > e.cfg.MaxMessageSize {
+		e.inf.finish()
+		return Event{}, e.fail(protocolError(CloseMessageTooBig, "message too big after inflating"))
+	}
+	if e.msgOp == OpText && !e.utf8.Write(chunk) {
+		e.inf.finish()
+		return Event{}, e.fail(protocolError(CloseInvalidPayload, "invalid UTF-8 in text message"))
+	}
+	ev := Event{Kind: EventData, Opcode: e.msgOp, Rsv: e.msgRsv, Data: chunk}
+	if done {
+		if e.msgOp == OpText && !e.utf8.Complete() {
+			return Event{}, e.fail(protocolError(CloseInvalidPayload, "text message ends inside a UTF-8 sequence"))
+		}
+		ev.Fin = true
+		e.msgOp = 0
+		e.inflating = false
+		e.compressed = false
+	}
+	return ev, nil
 }
 
 func (e *Engine) startFrame(h Header) {
@@ -253,6 +352,7 @@ func (e *Engine) startFrame(h Header) {
 		e.msgSize = 0
 		e.fragments = 0
 		e.utf8.Reset()
+		e.compressed = h.Rsv&Rsv1 != 0 && e.cfg.Deflate != nil
 	}
 	e.fragments++
 }
@@ -435,8 +535,17 @@ func (e *Engine) AppendFrame(dst []byte, op Opcode, fin bool, rsv byte, payload 
 	return e.appendFrame(dst, op, fin, rsv, payload)
 }
 
-// AppendMessage appends a whole message as one frame.
+// AppendMessage appends a whole message as one frame, compressed when
+// permessage-deflate was negotiated and the message reaches its threshold.
 func (e *Engine) AppendMessage(dst []byte, op Opcode, payload []byte) ([]byte, error) {
+	if d := e.cfg.Deflate; d != nil && len(payload) >= d.Threshold && !e.closeSent {
+		e.zbuf = compressMessage(e.zbuf[:0], payload, d.Level, d.OwnWindowBits < 15)
+		dst, err := e.AppendFrame(dst, op, true, Rsv1, e.zbuf)
+		if cap(e.zbuf) > inflateChunk {
+			e.zbuf = nil // keep no burst-sized buffer on an idle connection
+		}
+		return dst, err
+	}
 	return e.AppendFrame(dst, op, true, 0, payload)
 }
 
@@ -457,4 +566,23 @@ func (e *Engine) appendFrame(dst []byte, op Opcode, fin bool, rsv byte, payload 
 	}
 	dst = AppendHeader(dst, h)
 	return append(dst, payload...), nil
+}
+
+// EndsAt reports whether the frame whose header starts p, read at a frame
+// boundary, would end the connection: a close frame, or a header Parse would
+// fail. It consumes nothing and changes nothing, so that a caller can hand
+// the messages received before that frame to the application, which may
+// still answer them before the close frame goes out.
+func (e *Engine) EndsAt(p []byte) bool {
+	if e.inFrame || e.inflating || e.closeReceived || e.failed {
+		return false
+	}
+	h, n, err := ParseHeader(p)
+	switch {
+	case err != nil:
+		return true
+	case n == 0:
+		return false
+	}
+	return h.Opcode == OpClose || e.checkHeader(h) != nil
 }

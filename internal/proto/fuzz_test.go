@@ -71,13 +71,19 @@ func FuzzClosePayload(f *testing.F) {
 // budgets, checking it never panics, never delivers more than allowed, and
 // leaves only whole, valid control frames in its output.
 func FuzzEngine(f *testing.F) {
-	f.Add(wire(OpText, true, true, []byte("hello")), uint8(3), uint16(100))
-	f.Add(append(wire(OpText, false, true, []byte{0xCE}), wire(OpContinuation, true, true, []byte{0xBA})...), uint8(1), uint16(5))
-	f.Add(append(wire(OpPing, true, true, []byte("p")), wire(OpClose, true, true, []byte{3, 0xE8})...), uint8(7), uint16(0))
-	f.Add(wire(OpBinary, true, true, make([]byte, 300)), uint8(50), uint16(64))
-	f.Fuzz(func(t *testing.T, in []byte, chunk uint8, limit uint16) {
+	f.Add(wire(OpText, true, true, []byte("hello")), uint8(3), uint16(100), false)
+	f.Add(append(wire(OpText, false, true, []byte{0xCE}), wire(OpContinuation, true, true, []byte{0xBA})...), uint8(1), uint16(5), false)
+	f.Add(append(wire(OpPing, true, true, []byte("p")), wire(OpClose, true, true, []byte{3, 0xE8})...), uint8(7), uint16(0), false)
+	f.Add(wire(OpBinary, true, true, make([]byte, 300)), uint8(50), uint16(64), false)
+	f.Add(wireRsv(OpText, true, Rsv1, true, compressMessage(nil, []byte("hello hello hello"), 1, false)), uint8(4), uint16(3), true)
+	f.Add(wireRsv(OpBinary, true, Rsv1, true, compressMessage(nil, make([]byte, 5000), 1, false)), uint8(9), uint16(700), true)
+	f.Fuzz(func(t *testing.T, in []byte, chunk uint8, limit uint16, compress bool) {
 		const maxMsg = 1000
-		e := server(Config{MaxMessageSize: maxMsg, MaxFragments: 8})
+		cfg := Config{MaxMessageSize: maxMsg, MaxFragments: 8}
+		if compress {
+			cfg.Deflate = &Deflate{}
+		}
+		e := server(cfg)
 		step := int(chunk%16) + 1
 		var buf []byte
 		msgSize := 0
@@ -88,7 +94,7 @@ func FuzzEngine(f *testing.F) {
 				i = end
 			}
 			progressed := false
-			for guard := 0; guard < 10000; guard++ {
+			for guard := 0; guard < 100000; guard++ {
 				n, ev, err := e.Parse(buf, int(limit))
 				if n < 0 || n > len(buf) {
 					t.Fatalf("consumed %d of %d", n, len(buf))

@@ -1,0 +1,201 @@
+//go:build !js
+
+package wspeer
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// inflateRFC7692 decompresses a message payload as RFC 7692 describes, with
+// the standard library directly.
+func inflateRFC7692(t *testing.T, payload []byte) []byte {
+	t.Helper()
+	r := flate.NewReader(io.MultiReader(bytes.NewReader(payload), bytes.NewReader([]byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff})))
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("inflate: %v", err)
+	}
+	return b
+}
+
+func TestCompressionServerWithRawClient(t *testing.T) {
+	p, rc := serverPeer(t, func(p *Peer) { p.Compression = true })
+	rc.handshake("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n")
+	pollUntil(t, p, "OPEN", stateIs(p, StateOpen))
+	resp := rc.readResponse(101)
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); ext != "permessage-deflate; server_no_context_takeover" {
+		t.Fatalf("extensions %q", ext)
+	}
+	// RFC 7692 7.2.3.1 "Hello", masked by the client.
+	f := frame(1, true, true, []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00})
+	f[0] |= 0x40
+	rc.write(f)
+	pollUntil(t, p, "packet", func() bool { return p.AvailablePacketCount() == 1 })
+	if b, _ := p.GetPacket(); string(b) != "Hello" || !p.WasStringPacket() {
+		t.Fatalf("%q", b)
+	}
+	// Large messages go out compressed, small ones as they are.
+	big := strings.Repeat("compress me please ", 1000)
+	p.SendText(big)
+	p.SendText("tiny")
+	var raw [2]byte
+	io.ReadFull(rc.br, raw[:])
+	if raw[0] != 0xC1 {
+		t.Fatalf("first byte %#x, want FIN|RSV1|text", raw[0])
+	}
+	n := int(raw[1] & 0x7F)
+	if n == 126 {
+		var l [2]byte
+		io.ReadFull(rc.br, l[:])
+		n = int(l[0])<<8 | int(l[1])
+	}
+	payload := make([]byte, n)
+	io.ReadFull(rc.br, payload)
+	if got := inflateRFC7692(t, payload); string(got) != big || n > len(big)/10 {
+		t.Fatalf("inflated %d bytes from %d", len(got), n)
+	}
+	if f := rc.readFrame(); string(f.payload) != "tiny" || f.op != 1 {
+		t.Fatalf("%+v", f)
+	}
+}
+
+func TestCompressionOffNoExtension(t *testing.T) {
+	// Off by default: a client's offer is declined.
+	p, rc := serverPeer(t, nil)
+	rc.handshake("Sec-WebSocket-Extensions: permessage-deflate\r\n")
+	pollUntil(t, p, "OPEN", stateIs(p, StateOpen))
+	if ext := rc.readResponse(101).Header.Get("Sec-WebSocket-Extensions"); ext != "" {
+		t.Fatalf("extensions %q", ext)
+	}
+	f := frame(1, true, true, []byte("x"))
+	f[0] |= 0x40
+	rc.write(f)
+	pollUntil(t, p, "CLOSED", stateIs(p, StateClosed))
+	if p.CloseCode() != 1002 {
+		t.Fatalf("RSV1 without the extension: %d", p.CloseCode())
+	}
+}
+
+func TestCompressionClientOfferAndResponses(t *testing.T) {
+	tests := []struct {
+		response string
+		ok       bool
+	}{
+		{"", true},
+		{"permessage-deflate", true},
+		{"permessage-deflate; server_no_context_takeover; client_max_window_bits=10", true},
+		{"permessage-deflate; server_max_window_bits=10", false}, // not offered
+		{"permessage-deflate; bogus", false},
+	}
+	for _, tt := range tests {
+		s := newRawServer(t)
+		p := NewPeer()
+		p.Compression = true
+		if err := p.ConnectToURL(s.url("/"), nil); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan string, 1)
+		go func() {
+			req := s.accept()
+			extra := ""
+			if tt.response != "" {
+				extra = "Sec-WebSocket-Extensions: " + tt.response + "\r\n"
+			}
+			s.respond(extra)
+			done <- req.Header.Get("Sec-WebSocket-Extensions")
+		}()
+		pollUntil(t, p, "handshake", func() bool { return p.ReadyState() != StateConnecting })
+		if offer := <-done; offer != "permessage-deflate; client_no_context_takeover; client_max_window_bits" {
+			t.Fatalf("offer %q", offer)
+		}
+		if (p.ReadyState() == StateOpen) != tt.ok {
+			t.Fatalf("%q: state %v err %v", tt.response, p.ReadyState(), p.CloseError())
+		}
+		p.Close(-1, "")
+	}
+}
+
+func TestCompressionPeerToPeer(t *testing.T) {
+	ln := listen(t)
+	server := NewPeer()
+	server.Compression = true
+	server.InboundBufferSize = 1 << 20
+	server.OutboundBufferSize = 1 << 20
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		server.AcceptStream(c)
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		for server.Wait(ctx) == nil {
+			server.Poll()
+			for server.AvailablePacketCount() > 0 {
+				b, _ := server.GetPacket()
+				if server.WasStringPacket() {
+					server.SendText(string(b))
+				} else {
+					server.PutPacket(b)
+				}
+			}
+		}
+	}()
+	client := NewPeer()
+	client.Compression = true
+	client.InboundBufferSize = 1 << 20
+	client.OutboundBufferSize = 1 << 20
+	if err := client.ConnectToURL("ws://"+ln.Addr().(*net.TCPAddr).String()+"/", nil); err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close(-1, "")
+	pollUntil(t, client, "OPEN", stateIs(client, StateOpen))
+	msgs := []string{"a", strings.Repeat("x", 100000), strings.Repeat("déjà vu ", 5000), ""}
+	for _, m := range msgs {
+		client.SendText(m)
+	}
+	for i := 0; i < len(msgs); i++ {
+		pollUntil(t, client, "echo", func() bool { return client.AvailablePacketCount() > 0 })
+		b, _ := client.GetPacket()
+		if string(b) != msgs[i] {
+			t.Fatalf("echo %d: %d bytes, want %d", i, len(b), len(msgs[i]))
+		}
+	}
+	client.Close(1000, "")
+	pollUntil(t, client, "CLOSED", stateIs(client, StateClosed))
+	if client.CloseCode() != 1000 {
+		t.Fatal(client.CloseCode())
+	}
+}
+
+func TestCompressionBombClosed1009(t *testing.T) {
+	// 16 MiB of zeros in a ~16 KiB frame against a 1 MiB budget.
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.BestSpeed)
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 16; i++ {
+		fw.Write(zeros)
+	}
+	fw.Flush()
+	payload := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
+	p, rc := serverPeer(t, func(p *Peer) { p.Compression = true; p.InboundBufferSize = 1 << 20 })
+	rc.handshake("Sec-WebSocket-Extensions: permessage-deflate\r\n")
+	pollUntil(t, p, "OPEN", stateIs(p, StateOpen))
+	rc.readResponse(101)
+	f := frame(2, true, true, payload)
+	f[0] |= 0x40
+	go rc.conn.Write(f)
+	start := time.Now()
+	pollUntil(t, p, "CLOSED", stateIs(p, StateClosed))
+	if p.CloseCode() != 1009 || !errors.Is(p.CloseError(), ErrMessageTooBig) || p.AvailablePacketCount() != 0 {
+		t.Fatalf("code %d err %v after %v", p.CloseCode(), p.CloseError(), time.Since(start))
+	}
+}

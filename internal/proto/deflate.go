@@ -1,0 +1,166 @@
+package proto
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// permessage-deflate (RFC 7692) negotiation.
+//
+// What this implementation does, whatever the peer offers:
+//   - Its own compressor never uses context takeover: each message is
+//     compressed on its own, with a pooled compressor, so no connection holds a
+//     compressor. A server always answers server_no_context_takeover; a client
+//     always offers client_no_context_takeover. Both are allowed by the RFC.
+//   - The peer's context takeover is supported when inflating: a connection
+//     keeps the last 32 KiB of inflated bytes as the dictionary, and the
+//     inflater itself is pooled.
+//   - A max_window_bits below 15 asked of our compressor is honoured by
+//     compressing with Huffman coding only: without back-references, no
+//     distance can exceed any window (the standard library's compressor cannot
+//     be limited to a smaller window otherwise).
+
+// ExtensionDeflate is the extension token of RFC 7692.
+const ExtensionDeflate = "permessage-deflate"
+
+// ErrBadDeflate reports a permessage-deflate response a client cannot accept.
+var ErrBadDeflate = errors.New("websocket: invalid permessage-deflate negotiation")
+
+// Deflate holds negotiated permessage-deflate parameters, from the point of
+// view of the endpoint that uses them: "Own" is this endpoint's compressor,
+// "Peer" the remote's.
+type Deflate struct {
+	// OwnWindowBits limits this endpoint's compressor's window (8-15); below
+	// 15 it compresses with Huffman coding only.
+	OwnWindowBits int
+	// PeerNoContextTakeover says the peer compresses each message on its own,
+	// so no inflate window needs keeping between messages.
+	PeerNoContextTakeover bool
+	// PeerWindowBits is the window the peer compresses with (8-15).
+	PeerWindowBits int
+	// Threshold is the smallest message compressed; smaller ones go out as
+	// they are (a compressed tiny message is larger than the original).
+	Threshold int
+	// Level is the compress/flate level (1-9); 0 means flate.BestSpeed.
+	Level int
+}
+
+// ClientDeflateOffer is the offer a client sends: it will not use context
+// takeover itself and accepts a limit on its window.
+const ClientDeflateOffer = ExtensionDeflate + "; client_no_context_takeover; client_max_window_bits"
+
+// deflateParams are the parameters of one offer or response, validated.
+type deflateParams struct {
+	serverNoTakeover, clientNoTakeover bool
+	serverBits, clientBits             int  // 0 when absent
+	clientBitsNoValue                  bool // client_max_window_bits without a value (offers only)
+}
+
+// parseDeflateParams validates one permessage-deflate element: known
+// parameters only, each at most once, window bits 8-15.
+func parseDeflateParams(e Extension, offer bool) (deflateParams, error) {
+	var d deflateParams
+	seen := map[string]bool{}
+	for _, p := range e.Params {
+		if seen[p.Name] {
+			return d, fmt.Errorf("%w: duplicate %s", ErrBadDeflate, p.Name)
+		}
+		seen[p.Name] = true
+		switch p.Name {
+		case "server_no_context_takeover", "client_no_context_takeover":
+			if p.HasValue {
+				return d, fmt.Errorf("%w: %s takes no value", ErrBadDeflate, p.Name)
+			}
+			if p.Name[0] == 's' {
+				d.serverNoTakeover = true
+			} else {
+				d.clientNoTakeover = true
+			}
+		case "server_max_window_bits", "client_max_window_bits":
+			if !p.HasValue {
+				if p.Name[0] == 's' || !offer {
+					return d, fmt.Errorf("%w: %s needs a value", ErrBadDeflate, p.Name)
+				}
+				d.clientBitsNoValue = true
+				continue
+			}
+			bits, err := strconv.Atoi(p.Value)
+			if err != nil || bits < 8 || bits > 15 || p.Value[0] == '0' || p.Value[0] == '+' {
+				return d, fmt.Errorf("%w: %s=%q", ErrBadDeflate, p.Name, p.Value)
+			}
+			if p.Name[0] == 's' {
+				d.serverBits = bits
+			} else {
+				d.clientBits = bits
+			}
+		default:
+			return d, fmt.Errorf("%w: unknown parameter %s", ErrBadDeflate, p.Name)
+		}
+	}
+	return d, nil
+}
+
+// NegotiateDeflate picks, as a server, the first acceptable permessage-deflate
+// offer (in the client's order; offers with unknown or invalid parameters are
+// declined, as RFC 7692 section 5 requires) and returns the response element
+// and the server's parameters. ok is false when no offer is acceptable.
+func NegotiateDeflate(offers []Extension) (response string, d Deflate, ok bool) {
+	for _, e := range offers {
+		if e.Name != ExtensionDeflate {
+			continue
+		}
+		p, err := parseDeflateParams(e, true)
+		if err != nil {
+			continue
+		}
+		d = Deflate{OwnWindowBits: 15, PeerWindowBits: 15, PeerNoContextTakeover: p.clientNoTakeover}
+		response = ExtensionDeflate + "; server_no_context_takeover"
+		if p.clientNoTakeover {
+			response += "; client_no_context_takeover"
+		}
+		if p.serverBits != 0 {
+			// The client limits our window: honour it and say so.
+			d.OwnWindowBits = p.serverBits
+			response += "; server_max_window_bits=" + strconv.Itoa(p.serverBits)
+		}
+		if p.clientBits != 0 {
+			d.PeerWindowBits = p.clientBits
+		}
+		return response, d, true
+	}
+	return "", Deflate{}, false
+}
+
+// AcceptDeflate validates, as a client that sent ClientDeflateOffer, the
+// server's Sec-WebSocket-Extensions answer (raw header value; "" = declined)
+// and returns the client's parameters (nil when compression was declined).
+func AcceptDeflate(response string) (*Deflate, error) {
+	if response == "" {
+		return nil, nil
+	}
+	exts, err := ParseExtensions([]string{response})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadDeflate, err)
+	}
+	if len(exts) == 0 {
+		return nil, nil
+	}
+	if len(exts) > 1 || exts[0].Name != ExtensionDeflate {
+		return nil, fmt.Errorf("%w: unexpected extensions %q", ErrBadDeflate, response)
+	}
+	p, err := parseDeflateParams(exts[0], false)
+	if err != nil {
+		return nil, err
+	}
+	if p.serverBits != 0 {
+		// RFC 7692 7.1.2.1: only an answer to an offer of server_max_window_bits
+		// may carry it, and ClientDeflateOffer has none.
+		return nil, fmt.Errorf("%w: server_max_window_bits was not offered", ErrBadDeflate)
+	}
+	d := &Deflate{OwnWindowBits: 15, PeerWindowBits: 15, PeerNoContextTakeover: p.serverNoTakeover}
+	if p.clientBits != 0 {
+		d.OwnWindowBits = p.clientBits // allowed: we offered client_max_window_bits
+	}
+	return d, nil
+}

@@ -1,0 +1,241 @@
+package proto
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"math/rand"
+	"strings"
+	"testing"
+)
+
+func deflateServer(d Deflate) *Engine {
+	return NewEngine(Config{Role: RoleServer, MaxMessageSize: 1 << 20, Deflate: &d}, t0)
+}
+
+func TestDeflateRFC7692Examples(t *testing.T) {
+	// Section 7.2.3.1: "Hello" compressed, unmasked (server to client).
+	c := NewEngine(Config{Role: RoleClient, MaxMessageSize: 1 << 20, Deflate: &Deflate{PeerNoContextTakeover: true}}, t0)
+	r := feed(c, []byte{0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}, -1)
+	if r.err != nil || len(r.msgs) != 1 || string(r.msgs[0]) != "Hello" || r.types[0] != OpText {
+		t.Fatalf("%+v", r)
+	}
+	// The same, fragmented: only the first frame has RSV1.
+	c = NewEngine(Config{Role: RoleClient, MaxMessageSize: 1 << 20, Deflate: &Deflate{}}, t0)
+	r = feed(c, []byte{0x41, 0x03, 0xf2, 0x48, 0xcd, 0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00}, -1)
+	if r.err != nil || len(r.msgs) != 1 || string(r.msgs[0]) != "Hello" {
+		t.Fatalf("%+v", r)
+	}
+	// Section 7.2.3.2: with context takeover the second "Hello" refers back.
+	c = NewEngine(Config{Role: RoleClient, MaxMessageSize: 1 << 20, Deflate: &Deflate{}}, t0)
+	in := []byte{0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00}
+	r = feed(c, in, -1)
+	if r.err != nil || len(r.msgs) != 2 || string(r.msgs[1]) != "Hello" {
+		t.Fatalf("takeover: %+v", r)
+	}
+	// Section 7.2.3.3: a stored (uncompressed) block.
+	c = NewEngine(Config{Role: RoleClient, MaxMessageSize: 1 << 20, Deflate: &Deflate{}}, t0)
+	r = feed(c, []byte{0xc1, 0x0b, 0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00}, -1)
+	if r.err != nil || string(r.msgs[0]) != "Hello" {
+		t.Fatalf("stored: %+v", r)
+	}
+	// Uncompressed messages are still allowed.
+	r = feed(c, []byte{0x81, 0x02, 'h', 'i'}, -1)
+	if r.err != nil || string(r.msgs[0]) != "hi" {
+		t.Fatalf("plain: %+v", r)
+	}
+}
+
+func TestDeflateRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	random := make([]byte, 200000)
+	rng.Read(random)
+	texts := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 5000)
+	for _, own := range []int{15, 9} {
+		for _, level := range []int{0, 1, 6, 9} {
+			client := NewEngine(Config{Role: RoleClient, Deflate: &Deflate{OwnWindowBits: own, Level: level, Threshold: 10}}, t0)
+			server := deflateServer(Deflate{PeerNoContextTakeover: true})
+			for _, msg := range [][]byte{[]byte(texts), random, []byte("short"), []byte(texts[:20]), nil, random[:70000]} {
+				wire, err := client.AppendMessage(nil, OpBinary, msg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				h, _, _ := ParseHeader(wire)
+				if compressed := h.Rsv&Rsv1 != 0; compressed != (len(msg) >= 10) {
+					t.Fatalf("len %d compressed=%v", len(msg), compressed)
+				}
+				// Small reads and a small delivery budget exercise resumption.
+				var got []byte
+				buf := wire
+				for i := 0; i < 1e6 && (len(buf) > 0 || server.MessageInProgress()); i++ {
+					n, ev, err := server.Parse(buf[:min(len(buf), 1000)], 777)
+					if err != nil {
+						t.Fatalf("own=%d level=%d len %d: %v", own, level, len(msg), err)
+					}
+					buf = buf[n:]
+					got = append(got, ev.Data...)
+					if ev.Fin {
+						break
+					}
+				}
+				if !bytes.Equal(got, msg) {
+					t.Fatalf("own=%d level=%d: round trip of %d bytes gave %d", own, level, len(msg), len(got))
+				}
+			}
+		}
+	}
+	// Huffman-only output has no back-references: a repetitive text cannot
+	// shrink below one bit per byte, while LZ77 shrinks it far more.
+	huff := compressMessage(nil, []byte(texts), 1, true)
+	lz := compressMessage(nil, []byte(texts), 1, false)
+	if len(huff) < len(texts)/8 || len(lz) > len(texts)/20 {
+		t.Fatalf("huffman %d, lz77 %d bytes for %d", len(huff), len(lz), len(texts))
+	}
+}
+
+func TestDeflateContextTakeoverAcrossMessages(t *testing.T) {
+	// A peer compressing with takeover (a stdlib writer that is flushed,
+	// never reset, between messages) is inflated with the kept window.
+	var stream bytes.Buffer
+	fw, _ := flate.NewWriter(&stream, 6)
+	server := deflateServer(Deflate{})
+	for i := 0; i < 20; i++ {
+		msg := []byte(strings.Repeat("takeover message number "+string(rune('a'+i)), 200+i*50))
+		start := stream.Len()
+		fw.Write(msg)
+		fw.Flush()
+		payload := bytes.TrimSuffix(stream.Bytes()[start:], []byte{0, 0, 0xff, 0xff})
+		r := feed(server, wireRsv(OpText, true, Rsv1, true, payload), -1)
+		if r.err != nil || len(r.msgs) != 1 || !bytes.Equal(r.msgs[0], msg) {
+			t.Fatalf("message %d: %v", i, r.err)
+		}
+	}
+}
+
+func TestDeflateBombStopsAtBudget(t *testing.T) {
+	// 16 MiB of zeros compress to about 16 KiB; the budget is 1 MiB.
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.BestSpeed)
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 16; i++ {
+		fw.Write(zeros)
+	}
+	fw.Flush()
+	payload := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
+	server := deflateServer(Deflate{})
+	delivered := 0
+	in := wireRsv(OpBinary, true, Rsv1, true, payload)
+	var err error
+	for i := 0; i < 1e5; i++ {
+		var n int
+		var ev Event
+		n, ev, err = server.Parse(in, -1)
+		in = in[n:]
+		delivered += len(ev.Data)
+		if err != nil || (n == 0 && ev.Kind == EventNone) {
+			break
+		}
+	}
+	if !errors.Is(err, ErrMessageTooBig) {
+		t.Fatalf("err %v after %d bytes", err, delivered)
+	}
+	if delivered > 1<<20 {
+		t.Fatalf("delivered %d bytes past a 1 MiB budget", delivered)
+	}
+	if code := sentClose(t, server); code != 1009 {
+		t.Fatalf("sent %d", code)
+	}
+}
+
+func TestDeflateErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		code int
+	}{
+		{"corrupt data", wireRsv(OpBinary, true, Rsv1, true, []byte{0xff, 0xff, 0xff}), 1007},
+		{"inflated text not utf8", wireRsv(OpText, true, Rsv1, true, compressMessage(nil, []byte{'a', 0xff}, 1, false)), 1007},
+		{"inflated text cut", wireRsv(OpText, true, Rsv1, true, compressMessage(nil, []byte{'a', 0xe2, 0x82}, 1, false)), 1007},
+		{"rsv1 on continuation", append(wireRsv(OpText, false, Rsv1, true, nil), wireRsv(OpContinuation, true, Rsv1, true, nil)...), 1002},
+		{"rsv1 on ping", wireRsv(OpPing, true, Rsv1, true, nil), 1002},
+		{"compressed too big", wireRsv(OpBinary, true, Rsv1, true, make([]byte, 1<<20+1<<20/64+65)), 1009},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := feed(deflateServer(Deflate{}), tt.in, -1)
+			wantCode(t, r.err, tt.code)
+		})
+	}
+}
+
+func TestNegotiateDeflate(t *testing.T) {
+	tests := []struct {
+		offer    string
+		response string
+		ok       bool
+		own      int
+		peerNoCT bool
+	}{
+		{"permessage-deflate", "permessage-deflate; server_no_context_takeover", true, 15, false},
+		{"permessage-deflate; client_max_window_bits", "permessage-deflate; server_no_context_takeover", true, 15, false},
+		{"permessage-deflate; client_no_context_takeover", "permessage-deflate; server_no_context_takeover; client_no_context_takeover", true, 15, true},
+		{"permessage-deflate; server_max_window_bits=10", "permessage-deflate; server_no_context_takeover; server_max_window_bits=10", true, 10, false},
+		{"permessage-deflate; server_no_context_takeover", "permessage-deflate; server_no_context_takeover", true, 15, false},
+		// Declined offers, then an acceptable one: the first acceptable wins.
+		{"permessage-deflate; foo, permessage-deflate; server_max_window_bits=7, permessage-deflate; client_max_window_bits=9", "permessage-deflate; server_no_context_takeover", true, 15, false},
+		{"permessage-deflate; server_max_window_bits", "", false, 0, false},
+		{"permessage-deflate; server_max_window_bits=16", "", false, 0, false},
+		{"permessage-deflate; server_max_window_bits=010", "", false, 0, false},
+		{"permessage-deflate; client_no_context_takeover; client_no_context_takeover", "", false, 0, false},
+		{"permessage-deflate; server_no_context_takeover=1", "", false, 0, false},
+		{"x-webkit-deflate-frame", "", false, 0, false},
+	}
+	for _, tt := range tests {
+		exts, err := ParseExtensions([]string{tt.offer})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.offer, err)
+		}
+		resp, d, ok := NegotiateDeflate(exts)
+		if ok != tt.ok || resp != tt.response || (ok && (d.OwnWindowBits != tt.own || d.PeerNoContextTakeover != tt.peerNoCT)) {
+			t.Errorf("%q: %q %+v %v", tt.offer, resp, d, ok)
+		}
+		if ok {
+			// Our own client accepts every answer our server gives.
+			if _, err := AcceptDeflate(resp); err != nil && !strings.Contains(tt.offer, "server_max_window_bits") {
+				t.Errorf("client refuses %q: %v", resp, err)
+			}
+		}
+	}
+}
+
+func TestAcceptDeflate(t *testing.T) {
+	good := map[string]Deflate{
+		"permessage-deflate":                               {OwnWindowBits: 15, PeerWindowBits: 15},
+		"permessage-deflate; server_no_context_takeover":   {OwnWindowBits: 15, PeerWindowBits: 15, PeerNoContextTakeover: true},
+		"permessage-deflate; client_max_window_bits=8":     {OwnWindowBits: 8, PeerWindowBits: 15},
+		"permessage-deflate; client_no_context_takeover":   {OwnWindowBits: 15, PeerWindowBits: 15},
+		"permessage-deflate;client_max_window_bits=\"12\"": {OwnWindowBits: 12, PeerWindowBits: 15},
+	}
+	for resp, want := range good {
+		d, err := AcceptDeflate(resp)
+		if err != nil || d == nil || *d != want {
+			t.Errorf("%q: %+v %v", resp, d, err)
+		}
+	}
+	if d, err := AcceptDeflate(""); d != nil || err != nil {
+		t.Error("declined")
+	}
+	for _, resp := range []string{
+		"permessage-deflate; server_max_window_bits=10", // not offered
+		"permessage-deflate; client_max_window_bits",    // needs a value in a response
+		"permessage-deflate; unknown",
+		"permessage-deflate; client_max_window_bits=7",
+		"permessage-deflate, permessage-deflate",
+		"other-extension",
+		"permessage-deflate; =",
+	} {
+		if _, err := AcceptDeflate(resp); err == nil {
+			t.Errorf("%q accepted", resp)
+		}
+	}
+}

@@ -1,0 +1,329 @@
+//go:build !js
+
+package wspeer
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wspeer/wspeer/internal/proto"
+)
+
+// Upgrader turns net/http requests into server peers: any http.Handler can
+// take over its request with Upgrade. The zero value accepts same-origin and
+// Origin-less requests, with no subprotocol and NewPeer's settings. An
+// Upgrader may be used by many handlers at once; do not change it meanwhile.
+type Upgrader struct {
+	// Protocols are the subprotocols the server supports. The first one the
+	// client offers (in the client's order) that is listed here is selected;
+	// with no match the connection is accepted without a subprotocol, as
+	// RFC 6455 allows. nil means the new peer's SupportedProtocols.
+	Protocols []string
+	// Header holds extra headers for the 101 response (Set-Cookie, for
+	// example), sent with the new peer's HandshakeHeaders. Headers the
+	// handshake manages (Upgrade, Connection, Sec-WebSocket-*...) are refused.
+	Header http.Header
+	// OriginPatterns allows more Origin hosts besides the request's own
+	// Host: path.Match patterns matched against the Origin's host[:port],
+	// case-insensitively, such as "example.com", "*.example.com" or
+	// "localhost:*".
+	OriginPatterns []string
+	// InsecureSkipOriginCheck accepts every Origin. Browsers send a site's
+	// cookies with WebSocket requests made by any other site, so without the
+	// check any web page could talk to the server with its visitor's
+	// credentials (cross-site WebSocket hijacking). Set it only when requests
+	// are authenticated by other means, or check Origin in Accept.
+	InsecureSkipOriginCheck bool
+	// Accept, when set, decides about a request that passed the protocol and
+	// Origin checks, before anything is written: it can read the headers
+	// (cookies, Authorization), the URL and the remote address. nil accepts;
+	// an error from Reject answers its status and message; any other error
+	// answers 403 Forbidden. Headers set on the ResponseWriter before Upgrade
+	// (WWW-Authenticate, say) go with any refusal.
+	Accept func(r *http.Request) error
+	// NewPeer returns the peer to accept into, a new one on each call: its
+	// budgets, timeouts, heartbeat, SupportedProtocols and HandshakeHeaders
+	// apply. nil means NewPeer.
+	NewPeer func() *Peer
+}
+
+// Upgrade upgrades a request with a zero Upgrader: same-origin or
+// Origin-less requests only, no subprotocol, NewPeer's settings.
+func Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
+	var u Upgrader
+	return u.Upgrade(w, r)
+}
+
+// Upgrade takes over the connection of a WebSocket request from any
+// http.Handler and returns an OPEN server peer, which the caller then drives
+// with Poll or Wait like any other. The request is checked first (method GET,
+// Upgrade and Connection tokens, Sec-WebSocket-Version 13, the key, Origin,
+// then the Accept hook); a request that fails gets an HTTP answer through w
+// (400, 403, 405, 426 with Sec-WebSocket-Version: 13, the hook's status...)
+// and an error matching ErrHandshake, with a *RejectError giving the status
+// (ErrBadRequest and ErrForbiddenOrigin tell the checks apart). Otherwise the
+// connection is hijacked and the 101 response written, bounded by the peer's
+// HandshakeTimeout. Bytes the client sent after its request are kept as the
+// first frames. The caller must not use w after a nil error.
+//
+// The peer's RequestHeader has the request's headers, and RequestedURL is
+// ws:// (wss:// over TLS) followed by the Host and the request target.
+func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
+	req, err := parseUpgradeRequest(r)
+	if err != nil {
+		he := proto.AsHTTPError(err)
+		return nil, refuse(w, &RejectError{Status: he.Status, Msg: he.Msg, Err: he})
+	}
+	if ok, err := u.originAllowed(r); err != nil {
+		return nil, internalError(w, err)
+	} else if !ok {
+		return nil, refuse(w, &RejectError{Status: http.StatusForbidden, Msg: "origin not allowed", Err: ErrForbiddenOrigin})
+	}
+	if u.Accept != nil {
+		if err := u.Accept(r); err != nil {
+			var re *RejectError
+			if !errors.As(err, &re) {
+				return nil, refuse(w, &RejectError{Status: http.StatusForbidden, Err: err})
+			}
+			return nil, refuse(w, re)
+		}
+	}
+
+	p := NewPeer()
+	if u.NewPeer != nil {
+		if p = u.NewPeer(); p == nil {
+			return nil, internalError(w, fmt.Errorf("%w: Upgrader.NewPeer returned nil", ErrInvalidParameter))
+		}
+	}
+	p.mu.Lock()
+	s, err := p.settingsLocked()
+	busy := p.state == StateConnecting || p.state == StateOpen
+	p.mu.Unlock()
+	if err != nil {
+		return nil, internalError(w, err)
+	}
+	if busy {
+		return nil, internalError(w, ErrInUse)
+	}
+	protocols := u.Protocols
+	if protocols == nil {
+		protocols = s.protocols
+	}
+	for _, pr := range protocols {
+		if !isToken(pr) {
+			return nil, internalError(w, fmt.Errorf("%w: subprotocol %q is not an HTTP token", ErrInvalidParameter, pr))
+		}
+	}
+	protocol := proto.SelectProtocol(req.Protocols, protocols)
+	header := s.header
+	if len(u.Header) > 0 {
+		if header == nil {
+			header = make(http.Header)
+		}
+		for k, vs := range u.Header {
+			k = http.CanonicalHeaderKey(k)
+			header[k] = append(header[k], vs...)
+		}
+	}
+	if err := proto.CheckHeader(header); err != nil {
+		return nil, internalError(w, fmt.Errorf("%w: Upgrader.Header: %w", ErrInvalidParameter, err))
+	}
+
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil, internalError(w, fmt.Errorf("%w: cannot take over the connection: %w", ErrUnsupported, err))
+	}
+	// The server's read and write timeouts must not reach the WebSocket.
+	_ = conn.SetDeadline(time.Time{})
+	var buffered []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		buffered, _ = brw.Reader.Peek(n)
+	}
+	resp := proto.AppendResponse(nil, req.Key, protocol, "", header)
+	_ = conn.SetWriteDeadline(time.Now().Add(s.handshakeTimeout))
+	if _, err := conn.Write(resp); err != nil {
+		conn.Close()
+		return nil, newCloseError(ErrHandshake, "writing the 101 response", err)
+	}
+	_ = conn.SetWriteDeadline(time.Time{})
+
+	scheme := "ws://"
+	if r.TLS != nil {
+		scheme = "wss://"
+	}
+	if err := p.attachOpen(conn, buffered, protocol, scheme+r.Host+req.Target, req.Header); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseUpgradeRequest checks r with the same parser AcceptStream uses, so
+// that both server paths accept and refuse exactly the same requests: it
+// rebuilds the request head from what net/http parsed.
+func parseUpgradeRequest(r *http.Request) (*proto.Request, error) {
+	target := r.RequestURI
+	if target == "" && r.URL != nil {
+		target = r.URL.RequestURI()
+	}
+	b := make([]byte, 0, 512)
+	b = append(b, r.Method...)
+	b = append(b, ' ')
+	b = append(b, target...)
+	b = append(b, " HTTP/"...)
+	b = strconv.AppendInt(b, int64(r.ProtoMajor), 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, int64(r.ProtoMinor), 10)
+	b = append(b, "\r\nHost: "...)
+	b = append(b, r.Host...)
+	b = append(b, "\r\n"...)
+	for k, vs := range r.Header {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			continue // net/http keeps it in r.Host
+		}
+		for _, v := range vs {
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	b = append(b, "\r\n"...)
+	return proto.ParseRequest(b)
+}
+
+// originAllowed applies the Origin policy: no Origin (not a browser), the
+// request's own host, or a host matching OriginPatterns. A malformed pattern
+// is the server's error.
+func (u *Upgrader) originAllowed(r *http.Request) (bool, error) {
+	for _, pat := range u.OriginPatterns {
+		if _, err := path.Match(pat, ""); err != nil {
+			return false, fmt.Errorf("%w: origin pattern %q: %w", ErrInvalidParameter, pat, err)
+		}
+	}
+	if u.InsecureSkipOriginCheck {
+		return true, nil
+	}
+	origins := r.Header.Values("Origin")
+	if len(origins) == 0 {
+		return true, nil
+	}
+	if len(origins) > 1 {
+		return false, nil
+	}
+	o, err := url.Parse(origins[0])
+	if err != nil || o.Host == "" {
+		return false, nil // includes "null", the opaque origin of sandboxed pages and files
+	}
+	host := strings.ToLower(o.Host)
+	if host == strings.ToLower(r.Host) {
+		return true, nil
+	}
+	for _, pat := range u.OriginPatterns {
+		if ok, _ := path.Match(strings.ToLower(pat), host); ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// RejectError is an opening handshake the server refused with an HTTP
+// status. Reject makes one for Upgrader.Accept; every refusal by Upgrade
+// returns an error wrapping one, so errors.As tells the status answered.
+type RejectError struct {
+	Status int    // HTTP status answered, 300-599
+	Msg    string // response body ("" means the status text)
+	Err    error  // the cause, or nil
+}
+
+// Reject returns an error for Upgrader.Accept that refuses the request with
+// status (300-599; anything else answers 500) and msg as the text/plain body
+// ("" means the status text). msg is sent to the client as is: do not put
+// secrets in it.
+func Reject(status int, msg string) error {
+	return &RejectError{Status: status, Msg: msg}
+}
+
+func (e *RejectError) Error() string {
+	s := "wspeer: refused with HTTP " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)
+	if e.Msg != "" {
+		s += ": " + e.Msg
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *RejectError) Unwrap() error { return e.Err }
+
+// refuse answers a refused upgrade through w and returns the error for
+// Upgrade's caller.
+func refuse(w http.ResponseWriter, re *RejectError) error {
+	if re.Status < 300 || re.Status > 599 {
+		re.Status = http.StatusInternalServerError
+	}
+	msg := re.Msg
+	if msg == "" {
+		msg = http.StatusText(re.Status)
+	}
+	switch re.Status {
+	case http.StatusUpgradeRequired:
+		// RFC 6455 section 4.4: tell the client which version we speak.
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		w.Header().Set("Upgrade", "websocket")
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", http.MethodGet)
+	}
+	http.Error(w, msg, re.Status)
+	return newCloseError(ErrHandshake, "", re)
+}
+
+// internalError answers 500 for a server-side problem (bad settings,
+// a ResponseWriter that cannot be hijacked) and returns err.
+func internalError(w http.ResponseWriter, err error) error {
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	return err
+}
+
+// attachOpen makes p an OPEN server peer on conn, whose opening handshake was
+// done elsewhere (Upgrade wrote the 101 response). buffered are bytes already
+// read from conn after the request: the first frames.
+func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL string, reqHeader http.Header) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, err := p.settingsLocked()
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	if p.state == StateConnecting || p.state == StateOpen {
+		conn.Close()
+		return ErrInUse
+	}
+	p.finishLocked(p.closeCode, p.closeReason, nil)
+	p.resetLocked(s, proto.RoleServer)
+	p.attachLocked(conn)
+	p.protocol, p.requestedURL, p.reqHeader = protocol, requestedURL, reqHeader
+	if len(buffered) > 0 {
+		if len(buffered) <= readBufSize {
+			p.rbuf = *readBufPool.Get().(*[]byte)
+		} else {
+			p.rbuf = make([]byte, len(buffered))
+		}
+		p.roff, p.rend = 0, copy(p.rbuf, buffered)
+		// These bytes are not on the socket, so a Wait parked on it would
+		// not see them: marked as waiting for the parser, they make the
+		// first Wait return at once and the next Poll parse them.
+		p.blocked = true
+	}
+	p.openLocked(p.now())
+	return nil
+}
