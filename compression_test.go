@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +198,89 @@ func TestCompressionBombClosed1009(t *testing.T) {
 	pollUntil(t, p, "CLOSED", stateIs(p, StateClosed))
 	if p.CloseCode() != 1009 || !errors.Is(p.CloseError(), ErrMessageTooBig) || p.AvailablePacketCount() != 0 {
 		t.Fatalf("code %d err %v after %v", p.CloseCode(), p.CloseError(), time.Since(start))
+	}
+}
+
+// TestCompressionMemoryPerConnection measures the server's heap per
+// connection with permessage-deflate and the client's context takeover: 1,000
+// connections each receive three 1.1 KB JSON-like messages, then sit idle.
+// The bound is the issue's target, 100 KB; gorilla's takeover-less mode costs
+// 20 KB and coder's takeover 1.27 MB (shared/peers.md).
+func TestCompressionMemoryPerConnection(t *testing.T) {
+	const conns = 1000
+	// One compressed stream with takeover, sent by every client: each server
+	// inflater starts from an empty window, so the same bytes are valid for all.
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.BestSpeed)
+	var frames []byte
+	for i := 0; i < 3; i++ {
+		msg := []byte(`{"id":` + strings.Repeat("1", i+1) + `,"user":"player-one","pos":[12.5,7.25,3.0],"inventory":["sword","shield","potion"],"text":"` + strings.Repeat("lorem ipsum dolor sit amet ", 36) + `"}`)
+		start := z.Len()
+		fw.Write(msg)
+		fw.Flush()
+		f := frame(1, true, true, bytes.TrimSuffix(z.Bytes()[start:], []byte{0, 0, 0xff, 0xff}))
+		f[0] |= 0x40
+		frames = append(frames, f...)
+	}
+	ln := listen(t)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapInuse
+	peers := make([]*Peer, 0, conns)
+	clients := make([]net.Conn, 0, conns)
+	defer func() {
+		for i := range peers {
+			peers[i].Close(-1, "")
+			clients[i].Close()
+		}
+	}()
+	req := "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + testKey +
+		"\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+	for i := 0; i < conns; i++ {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := NewPeer()
+		p.Compression = true
+		if err := p.AcceptStream(sc); err != nil {
+			t.Fatal(err)
+		}
+		peers, clients = append(peers, p), append(clients, c)
+		if _, err := c.Write(append([]byte(req), frames...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for i, p := range peers {
+		got := 0
+		for got < 3 {
+			p.Poll()
+			for p.AvailablePacketCount() > 0 {
+				b, _ := p.GetPacket()
+				if !bytes.HasPrefix(b, []byte(`{"id":`)) {
+					t.Fatalf("peer %d: %q", i, b[:10])
+				}
+				got++
+			}
+			if p.ReadyState() != StateOpen || time.Now().After(deadline) {
+				t.Fatalf("peer %d: state %v err %v", i, p.ReadyState(), p.CloseError())
+			}
+			if got < 3 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	perConn := float64(int64(ms.HeapInuse)-int64(before)) / conns
+	t.Logf("heap in use per connection (server peer + client socket), compression with takeover: %.1f KB", perConn/1000)
+	if perConn > 100_000 {
+		t.Fatalf("%.0f bytes per connection, target 100 KB", perConn)
 	}
 }
