@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wspeer/wspeer"
+)
+
+func runAutobahn(args []string) int {
+	fs := newFlagSet("autobahn", "-url ws://HOST:PORT [-agent NAME] [-case-timeout D]",
+		`Runs the cases of an Autobahn TestSuite fuzzingserver as a client: reads the
+case count from /getCaseCount, then for each case connects to
+/runCase?case=N&agent=NAME and echoes every message with its type until the
+server closes (budgets as "wspeer echo": 64 MiB, 4096 messages), then asks the
+server to write its reports with /updateReports?agent=NAME. One progress line
+per case goes to stderr. The exit status is 0 when every case ran (the report
+judges the results) and 1 when the server could not be reached.`,
+		"wspeer autobahn -url ws://127.0.0.1:9001 -agent wspeer")
+	base := fs.String("url", "", "`URL` of the fuzzingserver (ws://HOST:PORT)")
+	agent := fs.String("agent", "wspeer", "agent `name` the reports are filed under")
+	caseTimeout := fs.Duration("case-timeout", 60*time.Second, "longest one case may take")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *base == "" || fs.NArg() != 0 {
+		fmt.Fprintln(os.Stderr, "wspeer autobahn: -url is required")
+		fs.Usage()
+		return exitUsage
+	}
+	root := strings.TrimRight(*base, "/")
+	ctx, stop := signalContext()
+	defer stop()
+
+	var count int
+	p, err := runClient(ctx, root+"/getCaseCount", 10*time.Second, func(p *wspeer.Peer) {
+		for {
+			msg, err := p.GetPacket()
+			if err != nil {
+				return
+			}
+			if n, err := strconv.Atoi(strings.TrimSpace(string(msg))); err == nil {
+				count = n
+			}
+		}
+	})
+	if err != nil || count <= 0 {
+		fmt.Fprintf(os.Stderr, "wspeer autobahn: getCaseCount: count %d, err %v (closed %d)\n", count, err, p.CloseCode())
+		return exitFailure
+	}
+	fmt.Fprintf(os.Stderr, "%d cases\n", count)
+	q := "&agent=" + url.QueryEscape(*agent)
+	for i := 1; i <= count && ctx.Err() == nil; i++ {
+		start := time.Now()
+		var e echoer
+		p, err := runClient(ctx, root+"/runCase?case="+strconv.Itoa(i)+q, *caseTimeout, func(p *wspeer.Peer) { e.pump(p) })
+		line := fmt.Sprintf("case %d/%d: closed %d, %d echoed, %v", i, count, p.CloseCode(), e.echoed, time.Since(start).Round(time.Millisecond))
+		if err != nil {
+			line += ", " + err.Error()
+		}
+		fmt.Fprintln(os.Stderr, line)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "wspeer autobahn: interrupted")
+		return exitFailure
+	}
+	if p, err := runClient(ctx, root+"/updateReports?agent="+url.QueryEscape(*agent), 60*time.Second, func(*wspeer.Peer) {}); err != nil {
+		fmt.Fprintf(os.Stderr, "wspeer autobahn: updateReports: %v (closed %d)\n", err, p.CloseCode())
+		return exitFailure
+	}
+	fmt.Fprintln(os.Stderr, "reports updated for agent", *agent)
+	return exitOK
+}
+
+// runClient connects to url with the echo budgets and runs the Wait loop,
+// calling handle after each Poll, until the connection ends or timeout passes
+// (the connection is then dropped). The error is the peer's CloseError, or
+// the timeout.
+func runClient(ctx context.Context, url string, timeout time.Duration, handle func(*wspeer.Peer)) (*wspeer.Peer, error) {
+	p := wspeer.NewPeer()
+	p.InboundBufferSize = defaultMaxMessage
+	p.OutboundBufferSize = defaultMaxMessage
+	p.MaxQueuedPackets = defaultMaxPackets
+	if err := p.ConnectToURL(url, nil); err != nil {
+		return p, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var err error
+	for {
+		if err = p.Wait(ctx); err != nil {
+			break
+		}
+		p.Poll()
+		handle(p)
+	}
+	handle(p) // packets stay readable after the close
+	if errors.Is(err, wspeer.ErrClosed) {
+		return p, p.CloseError()
+	}
+	p.Close(-1, "")
+	return p, fmt.Errorf("not finished in time: %w", err)
+}

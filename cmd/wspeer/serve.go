@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/wspeer/wspeer"
+)
+
+// web holds the chat page: index.html, app.js and style.css.
+//
+//go:embed web
+var web embed.FS
+
+func runServe(args []string) int {
+	fs := newFlagSet("serve", "[-listen ADDR] [-protocol P]... [-tls-cert F -tls-key F] [-origin PATTERN]...",
+		`Serves a chat page at / and two WebSocket endpoints, over net/http:
+  /chat  every text message is broadcast to all the other connected peers
+         (the sender's page shows its own message itself); a binary message
+         closes the sender with 1003. A peer whose outbound buffer is full is
+         closed with 1008 rather than skipped: silently missing messages would
+         be worse for a chat than a visible close and a reconnect.
+  /echo  every message is sent back with its type (text or binary) unchanged.
+
+Browsers' Origin must match the host, or one of the -origin patterns
+(path.Match syntax, e.g. "*.example.com"). On start it prints
+"listening on ws://HOST:PORT" and the page's http:// URL on stdout; logs go to
+stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
+		"wspeer serve -listen 127.0.0.1:8080   # then open http://127.0.0.1:8080 in two tabs")
+	listen := fs.String("listen", "127.0.0.1:8080", "TCP `address` to listen on (port 0 picks a free port)")
+	var protocols protocolList
+	var origins stringList
+	fs.Var(&protocols, "protocol", "a subprotocol the server supports (repeatable; the client's order decides)")
+	fs.Var(&origins, "origin", "an extra allowed Origin host `pattern` (repeatable)")
+	certFile := fs.String("tls-cert", "", "certificate `file` (PEM) for https:// and wss://")
+	keyFile := fs.String("tls-key", "", "private key `file` (PEM) for https:// and wss://")
+	maxMessage := byteSize(1 << 20)
+	fs.Var(&maxMessage, "max-message", "inbound and outbound buffer `size` per peer (largest message)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	log := newLogger()
+	tlsConf, err := loadServerTLS(*certFile, *keyFile)
+	if err != nil {
+		log.Error("serve", "err", err)
+		return exitUsage
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Error("listen", "err", err)
+		return exitFailure
+	}
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+	}
+	s := &server{
+		log: log,
+		up: wspeer.Upgrader{
+			Protocols:      protocols.stringList,
+			OriginPatterns: origins,
+			NewPeer: func() *wspeer.Peer {
+				p := wspeer.NewPeer()
+				p.InboundBufferSize = int(maxMessage)
+				p.OutboundBufferSize = int(maxMessage)
+				return p
+			},
+		},
+		peers: make(map[*wspeer.Peer]struct{}),
+	}
+	// hard ends every connection loop once the shutdown grace is over.
+	hard, cancelHard := context.WithCancel(context.Background())
+	defer cancelHard()
+	s.hard = hard
+	srv := &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	httpScheme := "http"
+	if tlsConf != nil {
+		httpScheme = "https"
+	}
+	fmt.Printf("listening on %s://%s\n", scheme(tlsConf), ln.Addr())
+	fmt.Printf("chat page at %s://%s/\n", httpScheme, ln.Addr())
+
+	ctx, stop := signalContext()
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		log.Error("serve", "err", err)
+		return exitFailure
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down", "peers", s.count())
+	graceCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	go srv.Shutdown(graceCtx) // stops accepting; hijacked WebSocket connections are ours
+	s.closeAll(1001, "server shutting down")
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-graceCtx.Done():
+		log.Warn("closing handshakes unfinished, dropping", "peers", s.count())
+		cancelHard()
+		<-done
+	}
+	return exitOK
+}
+
+// server is the state of wspeer serve: the chat room's peers and settings.
+type server struct {
+	log  *slog.Logger
+	up   wspeer.Upgrader // protocols, origin patterns and budgets
+	hard context.Context
+	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	peers map[*wspeer.Peer]struct{} // every open peer, chat and echo, for shutdown
+	chat  map[*wspeer.Peer]struct{} // peers of /chat, for broadcasts
+}
+
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	page, _ := fs.Sub(web, "web")
+	mux.Handle("GET /", http.FileServerFS(page))
+	mux.HandleFunc("GET /chat", s.serveChat)
+	mux.HandleFunc("GET /echo", s.serveEcho)
+	return mux
+}
+
+// serveChat runs one chat connection: a Wait loop in the handler's goroutine
+// that broadcasts each text message it receives.
+func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
+	s.serveWS(w, r, true, func(p *wspeer.Peer) {
+		for {
+			msg, err := p.GetPacket()
+			if err != nil {
+				return
+			}
+			if !p.WasStringPacket() {
+				p.Close(1003, "chat accepts text messages only")
+				return
+			}
+			s.broadcast(p, string(msg))
+		}
+	})
+}
+
+// serveEcho runs one echo connection; see echoer for the backpressure.
+func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
+	var e echoer
+	s.serveWS(w, r, false, func(p *wspeer.Peer) { e.pump(p) })
+}
+
+// serveWS upgrades the request and runs the connection's Wait loop, calling
+// handle after each Poll, until the peer is closed (or the shutdown grace is
+// over). Peer methods are goroutine-safe, so other connections' goroutines
+// may send to this peer meanwhile.
+func (s *server) serveWS(w http.ResponseWriter, r *http.Request, chat bool, handle func(*wspeer.Peer)) {
+	p, err := s.up.Upgrade(w, r)
+	if err != nil {
+		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "err", err)
+		return
+	}
+	if !s.add(p, chat) {
+		p.Close(-1, "") // shutting down: closeAll has already run
+		return
+	}
+	defer s.wg.Done()
+	s.log.Info("open", "remote", r.RemoteAddr, "path", r.URL.Path, "protocol", p.SelectedProtocol())
+	for p.Wait(s.hard) == nil {
+		p.Poll()
+		handle(p)
+	}
+	if p.ReadyState() != wspeer.StateClosed {
+		p.Close(-1, "")
+	}
+	s.remove(p)
+	s.log.Info("closed", "remote", r.RemoteAddr, "path", r.URL.Path, "code", p.CloseCode(), "reason", p.CloseReason(), "err", p.CloseError())
+}
+
+// add registers an open peer and counts it in wg; it reports false once
+// shutdown has begun.
+func (s *server) add(p *wspeer.Peer, chat bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.peers == nil {
+		return false
+	}
+	s.wg.Add(1)
+	s.peers[p] = struct{}{}
+	if chat {
+		if s.chat == nil {
+			s.chat = make(map[*wspeer.Peer]struct{})
+		}
+		s.chat[p] = struct{}{}
+	}
+	return true
+}
+
+func (s *server) remove(p *wspeer.Peer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.peers, p)
+	delete(s.chat, p)
+}
+
+func (s *server) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.peers)
+}
+
+// closeAll starts the closing handshake of every peer and refuses new ones.
+func (s *server) closeAll(code int, reason string) {
+	s.mu.Lock()
+	peers := s.peers
+	s.peers, s.chat = nil, nil
+	s.mu.Unlock()
+	for p := range peers {
+		p.Close(code, reason)
+	}
+}
+
+// broadcast sends msg to every chat peer but the sender. A peer that cannot
+// take it (outbound buffer full: it reads too slowly) is closed with 1008.
+func (s *server) broadcast(from *wspeer.Peer, msg string) {
+	s.mu.Lock()
+	to := make([]*wspeer.Peer, 0, len(s.chat))
+	for p := range s.chat {
+		if p != from {
+			to = append(to, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range to {
+		err := p.SendText(msg)
+		if errors.Is(err, wspeer.ErrBufferFull) {
+			s.log.Warn("closing slow chat peer", "err", err)
+			p.Close(1008, "too slow: outbound buffer full")
+		}
+	}
+}
