@@ -98,7 +98,8 @@ func (p *Peer) connectingStep(now time.Time) bool {
 	}
 	head, err := p.readHeadLocked()
 	if err != nil {
-		if p.role == proto.RoleServer {
+		// A bad request gets its HTTP answer; a dead connection gets none.
+		if p.role == proto.RoleServer && !errors.Is(err, ErrConnectionLost) {
 			p.rejectLocked(proto.AsHTTPError(err), now)
 			return false
 		}

@@ -27,16 +27,28 @@ func (p *Peer) GetPacket() ([]byte, error) {
 	if p.phead == len(p.packets) {
 		return nil, ErrNoPacket
 	}
-	pk := p.packets[p.phead]
-	p.packets[p.phead] = packet{}
-	p.phead++
+	p.draining = true
+	data := p.popPacketLocked()
+	out := make([]byte, len(data))
+	copy(out, data)
+	p.tidyInboundLocked()
+	return out, nil
+}
+
+// AppendPacket appends the next inbound message to dst and returns the
+// extended slice, like GetPacket but without allocating when dst has room:
+// the variant for hot loops that reuse one buffer. It returns dst and
+// ErrNoPacket when none is queued.
+func (p *Peer) AppendPacket(dst []byte) ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.phead == len(p.packets) {
-		p.packets = p.packets[:0]
-		p.phead = 0
+		return dst, ErrNoPacket
 	}
-	p.inBytes -= len(pk.data)
-	p.lastString = pk.text
-	return pk.data, nil
+	p.draining = true
+	dst = append(dst, p.popPacketLocked()...)
+	p.tidyInboundLocked()
+	return dst, nil
 }
 
 // WasStringPacket reports whether the last packet returned by GetPacket was a
@@ -48,7 +60,10 @@ func (p *Peer) WasStringPacket() bool {
 }
 
 // Send queues msg as one text or binary message and makes one write attempt;
-// Poll writes what is left. It fails with ErrNotOpen unless OPEN, with
+// Poll writes what is left. While the application is draining received
+// packets (it has read one since the last Poll and more are waiting), the
+// attempt is left to the send that follows the last of them (or to Poll), so
+// that the replies to a burst go out in one system call. It fails with ErrNotOpen unless OPEN, with
 // ErrInvalidUTF8 for text that is not UTF-8, and with ErrBufferFull when the
 // message would exceed OutboundBufferSize or MaxQueuedPackets (nothing is
 // queued then). An empty msg sends an empty message. Concurrent sends each
@@ -111,7 +126,9 @@ func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
 	p.wbuf = wbuf
 	p.outMsgs = append(p.outMsgs, outMsg{end: len(p.wbuf), size: len(msg)})
 	p.outBytes += len(msg)
-	p.flushLocked()
+	if !p.draining || p.phead == len(p.packets) {
+		p.flushLocked()
+	}
 	if p.woff < len(p.wbuf) {
 		p.tr.wake() // a Wait in progress must now also wait to write
 	}

@@ -87,16 +87,20 @@ type connState struct {
 	cancelDial context.CancelFunc
 
 	// inbound
-	rbuf       []byte // rbuf[roff:rend] is read but not parsed
+	rbuf       []byte  // rbuf[roff:rend] is read but not parsed
+	rbufp      *[]byte // rbuf's pool entry
 	roff, rend int
 	readErr    error
 	blocked    bool // parsing stopped for lack of room (backpressure)
 	packets    []packet
 	phead      int
-	inBytes    int // payload bytes of unread packets
-	cur        []byte
+	inBytes    int     // payload bytes of unread packets
+	inbuf      []byte  // unread packets' payloads, then the message being assembled
+	inbufp     *[]byte // inbuf's pool entry
+	curStart   int     // offset in inbuf of the message being assembled
 	curText    bool
-	receiving  bool // cur holds an incomplete message
+	receiving  bool // inbuf ends with an incomplete message
+	draining   bool // a packet was read since the last Poll: batch the replies
 	lastString bool
 
 	// outbound
@@ -137,8 +141,8 @@ const (
 )
 
 type packet struct {
-	data []byte
-	text bool
+	off, n int // payload at inbuf[off:off+n]
+	text   bool
 }
 
 type outMsg struct {

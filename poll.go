@@ -5,17 +5,10 @@ package wspeer
 import (
 	"errors"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/wspeer/wspeer/internal/proto"
 )
-
-// readBufSize is the size of the buffer a peer reads into. It is borrowed from
-// a pool while there are bytes to parse, so idle peers hold none.
-const readBufSize = 32 << 10
-
-var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
 // Poll does the connection's pending work without blocking: it advances the
 // opening handshake, runs the timers, reads once from the transport and
@@ -28,6 +21,7 @@ func (p *Peer) Poll() {
 }
 
 func (p *Peer) pollLocked() {
+	p.draining = false
 	now := p.now()
 	switch p.state {
 	case StateClosed:
@@ -141,7 +135,8 @@ func (p *Peer) readLocked() {
 		return
 	}
 	if p.rbuf == nil {
-		p.rbuf = *readBufPool.Get().(*[]byte)
+		p.rbufp = getBuf()
+		p.rbuf = *p.rbufp
 		p.roff, p.rend = 0, 0
 	}
 	if p.roff > 0 && (p.rend == len(p.rbuf) || p.roff == p.rend) {
@@ -162,9 +157,8 @@ func (p *Peer) readLocked() {
 // releaseReadBufLocked returns an empty read buffer to the pool.
 func (p *Peer) releaseReadBufLocked() {
 	if p.rbuf != nil && p.roff == p.rend {
-		b := p.rbuf
-		readBufPool.Put(&b)
-		p.rbuf = nil
+		putBuf(p.rbufp, p.rbuf)
+		p.rbuf, p.rbufp = nil, nil
 		p.roff, p.rend = 0, 0
 	}
 }
@@ -190,7 +184,7 @@ func (p *Peer) parseLocked() {
 			p.blocked = true
 			break
 		}
-		room := p.cfg.inMax - p.inBytes - len(p.cur)
+		room := p.inboundRoomLocked()
 		n, ev, err := p.eng.Parse(p.rbuf[p.roff:p.rend], room)
 		p.roff += n
 		if err != nil {
@@ -217,39 +211,98 @@ func (p *Peer) parseLocked() {
 	p.releaseReadBufLocked()
 }
 
+// receiveLocked stores a chunk of an inbound message. Unread packets and the
+// message being assembled share one buffer, inbuf: packets are offsets into
+// it, so a burst of small messages costs no allocation per message.
 func (p *Peer) receiveLocked(ev proto.Event) {
 	if !p.receiving {
-		if ev.Fin {
-			// The whole message in one chunk: one exact allocation.
-			p.pushPacketLocked(append([]byte{}, ev.Data...), ev.Opcode == proto.OpText)
-			return
+		if p.inbuf == nil {
+			p.inbufp = getBuf()
+			p.inbuf = (*p.inbufp)[:0]
 		}
 		p.receiving = true
+		p.curStart = len(p.inbuf)
 		p.curText = ev.Opcode == proto.OpText
-		p.cur = nil
 	}
-	p.cur = append(p.cur, ev.Data...)
+	p.inbuf = append(p.inbuf, ev.Data...)
 	if ev.Fin {
 		p.receiving = false
-		msg := p.cur
-		p.cur = nil
-		p.pushPacketLocked(msg, p.curText)
+		n := len(p.inbuf) - p.curStart
+		if p.phead > 0 && p.phead == len(p.packets) {
+			p.packets = p.packets[:0]
+			p.phead = 0
+		}
+		p.packets = append(p.packets, packet{off: p.curStart, n: n, text: p.curText})
+		p.inBytes += n
 	}
 }
 
-func (p *Peer) pushPacketLocked(data []byte, text bool) {
-	if p.phead > 0 && p.phead == len(p.packets) {
+// inboundRoomLocked is what the inbound budget has left: it counts unread
+// packets and the message being assembled.
+func (p *Peer) inboundRoomLocked() int {
+	used := p.inBytes
+	if p.receiving {
+		used += len(p.inbuf) - p.curStart
+	}
+	return p.cfg.inMax - used
+}
+
+// popPacketLocked removes the next packet from the queue and returns its
+// payload, which aliases inbuf: copy it before calling tidyInboundLocked.
+func (p *Peer) popPacketLocked() []byte {
+	pk := p.packets[p.phead]
+	p.packets[p.phead] = packet{}
+	p.phead++
+	p.inBytes -= pk.n
+	p.lastString = pk.text
+	return p.inbuf[pk.off : pk.off+pk.n : pk.off+pk.n]
+}
+
+// tidyInboundLocked reclaims the bytes of packets already read: all of inbuf
+// once nothing unread is left (the buffer then goes back to the pool), or the
+// read prefix once it is more than half of the buffer.
+func (p *Peer) tidyInboundLocked() {
+	if p.phead == len(p.packets) {
 		p.packets = p.packets[:0]
 		p.phead = 0
+		if p.receiving {
+			p.compactInboundLocked(p.curStart)
+		} else {
+			p.inbuf = p.inbuf[:0]
+		}
+	} else if first := p.packets[p.phead].off; first >= readBufSize && first > len(p.inbuf)/2 {
+		p.compactInboundLocked(first)
 	}
-	p.packets = append(p.packets, packet{data: data, text: text})
-	p.inBytes += len(data)
+	p.releaseInboundLocked()
+}
+
+// compactInboundLocked moves inbuf's bytes from offset from to the front.
+func (p *Peer) compactInboundLocked(from int) {
+	if from == 0 {
+		return
+	}
+	n := copy(p.inbuf, p.inbuf[from:])
+	p.inbuf = p.inbuf[:n]
+	for i := p.phead; i < len(p.packets); i++ {
+		p.packets[i].off -= from
+	}
+	if p.receiving {
+		p.curStart -= from
+	}
+}
+
+// releaseInboundLocked returns an empty inbound buffer to the pool.
+func (p *Peer) releaseInboundLocked() {
+	if p.inbuf != nil && len(p.inbuf) == 0 && !p.receiving {
+		putBuf(p.inbufp, p.inbuf)
+		p.inbuf, p.inbufp = nil, nil
+	}
 }
 
 // unblockedLocked reports whether parsing stopped for lack of room that the
 // application has since made by draining packets.
 func (p *Peer) unblockedLocked() bool {
-	return p.blocked && len(p.packets)-p.phead < p.cfg.maxPackets && p.cfg.inMax-p.inBytes-len(p.cur) > 0 &&
+	return p.blocked && len(p.packets)-p.phead < p.cfg.maxPackets && p.inboundRoomLocked() > 0 &&
 		!p.controlBackloggedLocked()
 }
 
@@ -338,7 +391,10 @@ func (p *Peer) finishLocked(code int, reason string, err error) {
 		p.releaseReadBufLocked()
 	}
 	p.wbuf, p.woff, p.outMsgs, p.outBytes = nil, 0, nil, 0
-	p.cur, p.receiving = nil, false
+	if p.receiving {
+		p.inbuf = p.inbuf[:p.curStart] // an incomplete message is lost with the connection
+		p.receiving = false
+	}
 	p.request = nil
 	p.hs = proto.HeadReader{}
 }

@@ -212,7 +212,7 @@ func TestRobustUnreadMessagesFlood(t *testing.T) {
 	cancel()
 	queued, unread := p.AvailablePacketCount(), 0
 	p.mu.Lock()
-	unread = p.inBytes + len(p.cur)
+	unread = p.cfg.inMax - p.inboundRoomLocked()
 	p.mu.Unlock()
 	hStalled := heapLive()
 	if unread > budget || p.ReadyState() != StateOpen {

@@ -22,6 +22,16 @@ type rawTransport struct {
 	wk      waker
 	mu      sync.Mutex
 	waiting bool // a wait is parked on the socket; wake interrupts it with a past deadline
+
+	// One read and one write attempt at a time (the peer's lock serializes
+	// them): their arguments and results live here, and the functions handed
+	// to the RawConn are made once, so an attempt allocates nothing.
+	rp, wp     []byte
+	rn, wn     int
+	rerr, werr error
+	readFn     func(fd uintptr)
+	writeFn    func(fd uintptr)
+	peekFn     func(fd uintptr) bool
 }
 
 // newRawTransport returns a raw driver for TCP and Unix sockets, or nil.
@@ -35,27 +45,34 @@ func newRawTransport(c net.Conn) transport {
 	if err != nil {
 		return nil
 	}
-	return &rawTransport{c: c, rc: rc, wk: newWaker()}
+	t := &rawTransport{c: c, rc: rc, wk: newWaker()}
+	t.readFn = func(fd uintptr) { t.rn, t.rerr = syscall.Read(int(fd), t.rp) }
+	t.writeFn = func(fd uintptr) { t.wn, t.werr = syscall.Write(int(fd), t.wp) }
+	t.peekFn = func(fd uintptr) bool {
+		var b [1]byte
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		// Data, EOF or an error all make a read attempt worthwhile.
+		return err != syscall.EAGAIN && err != syscall.EINTR
+	}
+	return t
 }
 
+// read and write make their attempt through Control, not RawConn.Read and
+// Write: those hold the descriptor's read or write lock while a Wait is
+// parked on it, which would block Poll until data came. The descriptor is
+// non-blocking, so the system call itself never waits.
 func (t *rawTransport) read(p []byte) (int, error) {
-	var n int
-	var serr error
-	err := t.rc.Read(func(fd uintptr) bool {
-		n, serr = syscall.Read(int(fd), p)
-		return true
-	})
-	return rawResult(n, serr, err, "read")
+	t.rp = p
+	err := t.rc.Control(t.readFn)
+	t.rp = nil
+	return rawResult(t.rn, t.rerr, err, "read")
 }
 
 func (t *rawTransport) write(p []byte) (int, error) {
-	var n int
-	var serr error
-	err := t.rc.Write(func(fd uintptr) bool {
-		n, serr = syscall.Write(int(fd), p)
-		return true
-	})
-	return rawResult(n, serr, err, "write")
+	t.wp = p
+	err := t.rc.Control(t.writeFn)
+	t.wp = nil
+	return rawResult(t.wn, t.werr, err, "write")
 }
 
 // rawResult maps a system call's outcome onto the transport contract.
@@ -94,43 +111,36 @@ func (t *rawTransport) wait(ctx context.Context, r bool, flush flusher, deadline
 	// A zero deadline clears any earlier one.
 	_ = t.c.SetDeadline(deadline)
 	t.mu.Unlock()
-	stop := context.AfterFunc(ctx, t.wake)
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, t.wake)
+		defer stop()
+	}
 
-	done := make(chan struct{}, 2)
-	waiters := 0
+	// The write side, when wanted, waits on its own goroutine; the read side
+	// (the common case: an idle connection) waits on the caller's.
+	var done chan struct{}
 	if flush != nil {
-		waiters++
+		done = make(chan struct{})
 		go func() {
+			defer close(done)
 			_ = t.rc.Write(func(fd uintptr) bool {
 				return flush(func(p []byte) (int, error) {
 					n, err := syscall.Write(int(fd), p)
 					return rawResult(n, err, nil, "write")
 				})
 			})
-			done <- struct{}{}
+			if r {
+				t.interrupt() // end the read side's wait too
+			}
 		}()
 	}
 	if r {
-		waiters++
-		go func() {
-			_ = t.rc.Read(func(fd uintptr) bool {
-				var b [1]byte
-				_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-				// Data, EOF or an error all make a read attempt worthwhile.
-				return err != syscall.EAGAIN && err != syscall.EINTR
-			})
-			done <- struct{}{}
-		}()
+		_ = t.rc.Read(t.peekFn)
 	}
-	<-done
-	// Interrupt the other waiter, if any, and let it leave.
-	t.mu.Lock()
-	_ = t.c.SetDeadline(longAgo)
-	t.mu.Unlock()
-	for i := 1; i < waiters; i++ {
+	if done != nil {
+		t.interrupt()
 		<-done
 	}
-	stop()
 	t.mu.Lock()
 	t.waiting = false
 	_ = t.c.SetDeadline(time.Time{})
@@ -140,6 +150,15 @@ func (t *rawTransport) wait(ctx context.Context, r bool, flush flusher, deadline
 	}
 	t.mu.Unlock()
 	return ctx.Err()
+}
+
+// interrupt ends a wait parked on the socket.
+func (t *rawTransport) interrupt() {
+	t.mu.Lock()
+	if t.waiting {
+		_ = t.c.SetDeadline(longAgo)
+	}
+	t.mu.Unlock()
 }
 
 func (t *rawTransport) wake() {

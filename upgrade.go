@@ -250,6 +250,7 @@ func Reject(status int, msg string) error {
 	return &RejectError{Status: status, Msg: msg}
 }
 
+// Error describes the refusal: status, message and cause.
 func (e *RejectError) Error() string {
 	s := "wspeer: refused with HTTP " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)
 	if e.Msg != "" {
@@ -314,7 +315,8 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 	p.protocol, p.requestedURL, p.reqHeader = protocol, requestedURL, reqHeader
 	if len(buffered) > 0 {
 		if len(buffered) <= readBufSize {
-			p.rbuf = *readBufPool.Get().(*[]byte)
+			p.rbufp = getBuf()
+			p.rbuf = *p.rbufp
 		} else {
 			p.rbuf = make([]byte, len(buffered))
 		}
