@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -282,5 +284,41 @@ func TestCompressionMemoryPerConnection(t *testing.T) {
 	t.Logf("heap in use per connection (server peer + client socket), compression with takeover: %.1f KB", perConn/1000)
 	if perConn > 100_000 {
 		t.Fatalf("%.0f bytes per connection, target 100 KB", perConn)
+	}
+}
+
+func TestCompressionThroughUpgrader(t *testing.T) {
+	u := &Upgrader{NewPeer: func() *Peer { p := NewPeer(); p.Compression = true; return p }}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := u.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		for p.Wait(ctx) == nil {
+			p.Poll()
+			for p.AvailablePacketCount() > 0 {
+				b, _ := p.GetPacket()
+				p.SendText(string(b))
+			}
+		}
+	}))
+	defer srv.Close()
+	c := NewPeer()
+	c.Compression = true
+	if err := c.ConnectToURL("ws"+strings.TrimPrefix(srv.URL, "http")+"/", nil); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(-1, "")
+	pollUntil(t, c, "OPEN", stateIs(c, StateOpen))
+	if ext := c.ResponseHeader().Get("Sec-WebSocket-Extensions"); !strings.HasPrefix(ext, "permessage-deflate") {
+		t.Fatalf("extensions %q", ext)
+	}
+	msg := strings.Repeat("squeeze ", 5000)
+	c.SendText(msg)
+	pollUntil(t, c, "echo", func() bool { return c.AvailablePacketCount() == 1 })
+	if b, _ := c.GetPacket(); string(b) != msg {
+		t.Fatalf("echo of %d bytes", len(b))
 	}
 }
