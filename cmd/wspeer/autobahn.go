@@ -26,6 +26,7 @@ judges the results) and 1 when the server could not be reached.`,
 	base := fs.String("url", "", "`URL` of the fuzzingserver (ws://HOST:PORT)")
 	agent := fs.String("agent", "wspeer", "agent `name` the reports are filed under")
 	caseTimeout := fs.Duration("case-timeout", 60*time.Second, "longest one case may take")
+	compress := fs.Bool("compress", false, "negotiate permessage-deflate compression (RFC 7692)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -39,7 +40,8 @@ judges the results) and 1 when the server could not be reached.`,
 	defer stop()
 
 	var count int
-	p, err := runClient(ctx, root+"/getCaseCount", 10*time.Second, func(p *wspeer.Peer) {
+	compression := *compress
+	p, err := runClient(ctx, root+"/getCaseCount", 10*time.Second, false, func(p *wspeer.Peer) {
 		for {
 			msg, err := p.GetPacket()
 			if err != nil {
@@ -59,7 +61,7 @@ judges the results) and 1 when the server could not be reached.`,
 	for i := 1; i <= count && ctx.Err() == nil; i++ {
 		start := time.Now()
 		var e echoer
-		p, err := runClient(ctx, root+"/runCase?case="+strconv.Itoa(i)+q, *caseTimeout, func(p *wspeer.Peer) { e.pump(p) })
+		p, err := runClient(ctx, root+"/runCase?case="+strconv.Itoa(i)+q, *caseTimeout, compression, func(p *wspeer.Peer) { e.pump(p) })
 		line := fmt.Sprintf("case %d/%d: closed %d, %d echoed, %v", i, count, p.CloseCode(), e.echoed, time.Since(start).Round(time.Millisecond))
 		if err != nil {
 			line += ", " + err.Error()
@@ -70,7 +72,7 @@ judges the results) and 1 when the server could not be reached.`,
 		fmt.Fprintln(os.Stderr, "wspeer autobahn: interrupted")
 		return exitFailure
 	}
-	if p, err := runClient(ctx, root+"/updateReports?agent="+url.QueryEscape(*agent), 60*time.Second, func(*wspeer.Peer) {}); err != nil {
+	if p, err := runClient(ctx, root+"/updateReports?agent="+url.QueryEscape(*agent), 60*time.Second, false, func(*wspeer.Peer) {}); err != nil {
 		fmt.Fprintf(os.Stderr, "wspeer autobahn: updateReports: %v (closed %d)\n", err, p.CloseCode())
 		return exitFailure
 	}
@@ -82,8 +84,9 @@ judges the results) and 1 when the server could not be reached.`,
 // calling handle after each Poll, until the connection ends or timeout passes
 // (the connection is then dropped). The error is the peer's CloseError, or
 // the timeout.
-func runClient(ctx context.Context, url string, timeout time.Duration, handle func(*wspeer.Peer)) (*wspeer.Peer, error) {
+func runClient(ctx context.Context, url string, timeout time.Duration, compress bool, handle func(*wspeer.Peer)) (*wspeer.Peer, error) {
 	p := wspeer.NewPeer()
+	p.Compression = compress
 	p.InboundBufferSize = defaultMaxMessage
 	p.OutboundBufferSize = defaultMaxMessage
 	p.MaxQueuedPackets = defaultMaxPackets

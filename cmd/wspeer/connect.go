@@ -44,6 +44,7 @@ handshake, 1 otherwise, with the reason printed on stderr before that line.`,
 	echo := fs.Bool("echo", false, "send every message received back with its type instead of printing it")
 	maxMessage := byteSize(defaultMaxMessage)
 	fs.Var(&maxMessage, "max-message", "inbound and outbound buffer `size` (largest message, longest line)")
+	compress := fs.Bool("compress", false, "negotiate permessage-deflate compression (RFC 7692)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -59,6 +60,7 @@ handshake, 1 otherwise, with the reason printed on stderr before that line.`,
 	p.MaxQueuedPackets = defaultMaxPackets
 	p.SupportedProtocols = protocols.stringList
 	p.HeartbeatInterval = *ping
+	p.Compression = *compress
 	if len(headers) > 0 {
 		p.HandshakeHeaders = http.Header{}
 		for _, h := range headers {

@@ -49,6 +49,7 @@ logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 	maxMessage := byteSize(defaultMaxMessage)
 	fs.Var(&maxMessage, "max-message", "inbound and outbound buffer `size` per peer (largest message)")
 	maxPackets := fs.Int("max-packets", defaultMaxPackets, "messages queued per direction per peer")
+	compress := fs.Bool("compress", false, "negotiate permessage-deflate compression (RFC 7692)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -69,6 +70,7 @@ logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 		p.OutboundBufferSize = int(maxMessage)
 		p.MaxQueuedPackets = *maxPackets
 		p.SupportedProtocols = protocols.stringList
+		p.Compression = *compress
 		return p
 	}
 	if *maxPackets <= 0 {

@@ -45,6 +45,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	keyFile := fs.String("tls-key", "", "private key `file` (PEM) for https:// and wss://")
 	maxMessage := byteSize(1 << 20)
 	fs.Var(&maxMessage, "max-message", "inbound and outbound buffer `size` per peer (largest message)")
+	compress := fs.Bool("compress", false, "negotiate permessage-deflate compression (RFC 7692)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -71,6 +72,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 				p := wspeer.NewPeer()
 				p.InboundBufferSize = int(maxMessage)
 				p.OutboundBufferSize = int(maxMessage)
+				p.Compression = *compress
 				return p
 			},
 		},
