@@ -98,6 +98,16 @@ type dialing struct {
 	conn      net.Conn
 	err       error
 	abandoned bool
+	finished  bool
+	notify    func() // a Poller's wake-up, called when the dial ends
+}
+
+// watch installs a Poller's wake-up and reports whether the dial has ended.
+func (d *dialing) watch(notify func()) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.notify = notify
+	return d.finished
 }
 
 // startDial begins connecting to t in the background.
@@ -105,17 +115,22 @@ func startDial(t *target, tlsCfg *tls.Config, s settings) *dialing {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &dialing{done: make(chan struct{}), cancel: cancel}
 	go func() {
-		defer close(d.done)
 		c, err := dialTarget(ctx, t, tlsCfg, s)
 		d.mu.Lock()
-		defer d.mu.Unlock()
+		d.finished = true
+		notify := d.notify
 		if d.abandoned {
 			if c != nil {
 				c.Close()
 			}
-			return
+		} else {
+			d.conn, d.err = c, err
 		}
-		d.conn, d.err = c, err
+		d.mu.Unlock()
+		close(d.done)
+		if notify != nil {
+			notify()
+		}
 	}()
 	return d
 }

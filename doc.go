@@ -16,6 +16,8 @@
 //     peers), as in Godot. An idle peer holds no goroutine and no read buffer.
 //   - Wait, which parks on the runtime's network poller until Poll has work:
 //     for p.Wait(ctx) == nil { p.Poll(); ... } is a complete connection loop.
+//   - A Poller, which waits for many peers at once: a Godot-style server loop
+//     over thousands of connections on one goroutine, without spinning.
 //
 // # Godot to Go
 //

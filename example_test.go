@@ -172,3 +172,77 @@ func ExamplePeer_Wait() {
 	// hello
 	// closed: 4000 bye <nil>
 }
+
+// A Godot-style server on one goroutine: a Poller says which peers have work,
+// so the loop neither spins nor sleeps, and idle peers cost no goroutine.
+func ExamplePoller() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	poller, err := wspeer.NewPoller()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer poller.Close()
+	go func() { // accept: Add is safe from any goroutine and wakes Wait
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p := wspeer.NewPeer()
+			p.AcceptStream(c)
+			poller.Add(p)
+		}
+	}()
+
+	// A client, on its own goroutine.
+	go func() {
+		c := wspeer.NewPeer()
+		c.ConnectToURL("ws://"+ln.Addr().String()+"/", nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		sent := false
+		for c.Wait(ctx) == nil {
+			c.Poll()
+			if c.ReadyState() == wspeer.StateOpen && !sent {
+				c.SendText("ping")
+				sent = true
+			}
+			if msg, err := c.GetPacket(); err == nil {
+				fmt.Printf("client got %s\n", msg)
+				c.Close(1000, "thanks")
+			}
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var ready []*wspeer.Peer
+	for {
+		ready, err = poller.Wait(ctx, ready[:0])
+		if err != nil {
+			return
+		}
+		for _, p := range ready {
+			p.Poll()
+			for {
+				msg, err := p.GetPacket()
+				if err != nil {
+					break
+				}
+				p.SendText("pong for " + string(msg))
+			}
+			if p.ReadyState() == wspeer.StateClosed {
+				fmt.Println("server saw close", p.CloseCode(), p.CloseReason())
+				poller.Remove(p)
+				return
+			}
+		}
+	}
+	// Output:
+	// client got pong for ping
+	// server saw close 1000 thanks
+}

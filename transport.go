@@ -33,6 +33,12 @@ type transport interface {
 	wake()
 	// close closes the connection and ends the driver's goroutines.
 	close() error
+	// sysfd returns the socket a Poller can watch directly, or -1.
+	sysfd() int
+	// watch installs notify, called when a read (if r) or write (if w)
+	// attempt could progress, for transports a Poller cannot watch by
+	// descriptor; it reports whether one can progress already.
+	watch(notify func(), r, w bool) bool
 }
 
 // flusher writes queued bytes with write (a direct, non-blocking attempt) and

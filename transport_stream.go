@@ -36,6 +36,7 @@ type streamTransport struct {
 	werr     error
 	kick     chan struct{} // wq has bytes
 	closed   bool
+	notify   func() // a Poller's wake-up, called with ready
 }
 
 func newStreamTransport(c net.Conn) *streamTransport {
@@ -47,6 +48,28 @@ func newStreamTransport(c net.Conn) *streamTransport {
 		consumed: make(chan struct{}, 1),
 		kick:     make(chan struct{}, 1),
 	}
+}
+
+// signalReady tells a waiting Wait, and a Poller if one watches, that a read
+// or write attempt may now progress.
+func (t *streamTransport) signalReady() {
+	signal(t.ready)
+	t.mu.Lock()
+	notify := t.notify
+	t.mu.Unlock()
+	if notify != nil {
+		notify()
+	}
+}
+
+func (t *streamTransport) sysfd() int { return -1 }
+
+func (t *streamTransport) watch(notify func(), r, w bool) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.notify = notify
+	t.startLocked()
+	return (r && (len(t.rdata) > 0 || t.rerr != nil)) || (w && (len(t.wq) < streamWriteMax || t.werr != nil))
 }
 
 func signal(ch chan struct{}) {
@@ -78,7 +101,7 @@ func (t *streamTransport) reader() {
 		t.rdata = buf[:n]
 		t.rerr = err
 		t.mu.Unlock()
-		signal(t.ready)
+		t.signalReady()
 		if err != nil {
 			return
 		}
@@ -114,7 +137,7 @@ func (t *streamTransport) writer() {
 				t.werr = err
 			}
 			t.mu.Unlock()
-			signal(t.ready)
+			t.signalReady()
 		}
 		spare = data
 		if closing {

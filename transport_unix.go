@@ -32,6 +32,7 @@ type rawTransport struct {
 	readFn     func(fd uintptr)
 	writeFn    func(fd uintptr)
 	peekFn     func(fd uintptr) bool
+	fd         int // the descriptor, for a Poller; valid while the conn is open
 }
 
 // newRawTransport returns a raw driver for TCP and Unix sockets, or nil.
@@ -45,7 +46,8 @@ func newRawTransport(c net.Conn) transport {
 	if err != nil {
 		return nil
 	}
-	t := &rawTransport{c: c, rc: rc, wk: newWaker()}
+	t := &rawTransport{c: c, rc: rc, wk: newWaker(), fd: -1}
+	_ = rc.Control(func(fd uintptr) { t.fd = int(fd) })
 	t.readFn = func(fd uintptr) { t.rn, t.rerr = syscall.Read(int(fd), t.rp) }
 	t.writeFn = func(fd uintptr) { t.wn, t.werr = syscall.Write(int(fd), t.wp) }
 	t.peekFn = func(fd uintptr) bool {
@@ -174,3 +176,8 @@ func (t *rawTransport) close() error {
 	t.wake()
 	return t.c.Close()
 }
+
+func (t *rawTransport) sysfd() int { return t.fd }
+
+// watch is not needed: a Poller watches the descriptor itself.
+func (t *rawTransport) watch(func(), bool, bool) bool { return false }

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime"
+	"sync"
 	"time"
 
 	"github.com/wspeer/wspeer"
@@ -124,132 +124,96 @@ type echoConn struct {
 }
 
 // pollLoop is the Godot-style server loop: a single goroutine polls every
-// peer, drains its packets and echoes them. Poll does not report whether it
-// made progress, so a round counts as busy when a peer changed state,
-// received or echoed a message, or wrote queued bytes; after a few idle
-// rounds the loop sleeps, up to 1 ms (less while it was busy moments ago; a new
-// connection ends the sleep). When ctx
-// ends it closes every peer with 1001 and keeps polling, for at most
-// shutdownGrace, until the closing handshakes are done.
+// peer, drains its packets and echoes them. A wspeer.Poller tells it which
+// peers have work, so it neither sleeps nor spins, and an idle peer costs no
+// goroutine. When ctx ends it closes every peer with 1001 and keeps polling,
+// for at most shutdownGrace, until the closing handshakes are done.
 func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer.Peer, log *slog.Logger) {
-	peers := make(map[*echoConn]struct{})
-	var deadline time.Time
-	idle := 0
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	pl, err := wspeer.NewPoller()
+	if err != nil {
+		log.Error("poller", "err", err)
+		return
+	}
+	defer pl.Close()
+	var mu sync.Mutex // guards peers: the accepting goroutine adds to it
+	peers := make(map[*wspeer.Peer]*echoConn)
+	go func() {
+		for c := range conns {
+			ec := &echoConn{p: newPeer(), addr: c.RemoteAddr().String(), state: wspeer.StateConnecting}
+			if err := ec.p.AcceptStream(c); err != nil {
+				log.Error("accept stream", "remote", ec.addr, "err", err)
+				continue
+			}
+			mu.Lock()
+			peers[ec.p] = ec
+			mu.Unlock()
+			pl.Add(ec.p)
+		}
+	}()
+	var ready []*wspeer.Peer
+	waitCtx := ctx
+	// After ctx ends, the loop goes on under graceCtx until the peers are
+	// closed or shutdownGrace has passed.
+	graceCtx, endGrace := context.WithCancel(context.Background())
+	defer endGrace()
 	for {
-		if deadline.IsZero() && ctx.Err() != nil {
-			deadline = time.Now().Add(shutdownGrace)
-			conns = nil
-			for ec := range peers {
-				ec.p.Close(1001, "server shutting down")
+		ready, err = pl.Wait(waitCtx, ready[:0])
+		if err != nil {
+			if waitCtx != ctx || ctx.Err() == nil {
+				break // the shutdown grace is over
 			}
-		}
-		if !deadline.IsZero() && (len(peers) == 0 || time.Now().After(deadline)) {
-			for ec := range peers {
-				ec.p.Close(-1, "")
+			// Shutdown: close every peer, then wait for their handshakes.
+			waitCtx = graceCtx
+			time.AfterFunc(shutdownGrace, endGrace)
+			mu.Lock()
+			for p := range peers {
+				p.Close(1001, "server shutting down")
 			}
-			return
-		}
-		busy := false
-		// Take new connections every round: under load the loop never idles.
-	accept:
-		for conns != nil {
-			select {
-			case c, ok := <-conns:
-				if !ok {
-					conns = nil
-					break accept
-				}
-				if ec := acceptPeer(c, newPeer, log); ec != nil {
-					peers[ec] = struct{}{}
-					busy = true
-				}
-			default:
-				break accept
-			}
-		}
-		for ec := range peers {
-			if ec.step() {
-				busy = true
-			}
-			if ec.state == wspeer.StateClosed {
-				delete(peers, ec)
-				log.Info("closed", "remote", ec.addr, "code", ec.p.CloseCode(), "reason", ec.p.CloseReason(), "err", ec.p.CloseError())
-			}
-		}
-		if busy {
-			idle = 0
-			continue
-		}
-		// A few cheap idle rounds first: a message may be mid-transfer (Poll
-		// reads at most one buffer per call and that does not show here).
-		// Then sleeps that double from 25µs to 1ms, so that a quiet moment
-		// between two round trips costs little latency and a server that
-		// stays idle wakes up only about 1000 times a second.
-		if idle++; idle <= spinRounds {
-			runtime.Gosched()
-			continue
-		}
-		timer.Reset(idleSleep(idle - spinRounds))
-		select {
-		case c, ok := <-conns:
-			if !ok {
-				conns = nil
+			n := len(peers)
+			mu.Unlock()
+			if n == 0 {
 				break
 			}
-			if ec := acceptPeer(c, newPeer, log); ec != nil {
-				peers[ec] = struct{}{}
-			}
-			idle = 0
-		case <-timer.C:
-		case <-ctx.Done():
+			continue
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
+		for _, p := range ready {
+			mu.Lock()
+			ec := peers[p]
+			mu.Unlock()
+			if ec == nil {
+				continue
+			}
+			ec.step()
+			if ec.state == wspeer.StateClosed {
+				pl.Remove(p)
+				mu.Lock()
+				delete(peers, p)
+				n := len(peers)
+				mu.Unlock()
+				log.Info("closed", "remote", ec.addr, "code", p.CloseCode(), "reason", p.CloseReason(), "err", p.CloseError())
+				if waitCtx != ctx && n == 0 {
+					return
+				}
 			}
 		}
 	}
-}
-
-// acceptPeer starts the server handshake on c in a new peer.
-func acceptPeer(c net.Conn, newPeer func() *wspeer.Peer, log *slog.Logger) *echoConn {
-	ec := &echoConn{p: newPeer(), addr: c.RemoteAddr().String()}
-	if err := ec.p.AcceptStream(c); err != nil {
-		log.Error("accept stream", "remote", ec.addr, "err", err)
-		return nil
+	mu.Lock()
+	defer mu.Unlock()
+	for p := range peers {
+		p.Close(-1, "")
 	}
-	ec.state = ec.p.ReadyState()
-	return ec
 }
 
-// spinRounds is how many idle rounds the poll loop does before sleeping.
-const spinRounds = 16
-
-// idleSleep is the poll loop's sleep after n idle sleeps in a row.
-func idleSleep(n int) time.Duration {
-	if n > 6 {
-		return time.Millisecond
-	}
-	return min(25*time.Microsecond<<n, time.Millisecond)
-}
-
-// step polls the peer once and echoes what it received; it reports whether
-// anything happened.
-func (ec *echoConn) step() bool {
-	before := ec.p.CurrentOutboundBufferedAmount()
+// step polls the peer once and echoes what it received.
+func (ec *echoConn) step() {
 	ec.p.Poll()
-	busy := ec.e.pump(ec.p)
+	ec.e.pump(ec.p)
 	if st := ec.p.ReadyState(); st != ec.state {
 		if st == wspeer.StateOpen {
 			slog.Default().Debug("open", "remote", ec.addr, "protocol", ec.p.SelectedProtocol())
 		}
 		ec.state = st
-		busy = true
 	}
-	return busy || ec.p.CurrentOutboundBufferedAmount() != before
 }
 
 // echoer sends every received message back with its type, without ever
@@ -258,6 +222,7 @@ func (ec *echoConn) step() bool {
 // meanwhile, so the peer's inbound budget fills and TCP pushes back on the
 // sender. Call pump after each Poll.
 type echoer struct {
+	buf     []byte
 	pending []byte
 	mode    wspeer.WriteMode
 	held    bool
@@ -273,10 +238,12 @@ func (e *echoer) pump(p *wspeer.Peer) bool {
 	did := false
 	for {
 		if !e.held {
-			msg, err := p.GetPacket()
+			// The buffer is reused: Send copies what it queues.
+			msg, err := p.AppendPacket(e.buf[:0])
 			if err != nil {
 				return did
 			}
+			e.buf = msg
 			e.pending, e.held = msg, true
 			e.mode = wspeer.WriteModeBinary
 			if p.WasStringPacket() {

@@ -1,0 +1,117 @@
+//go:build !js
+
+package wspeer
+
+import (
+	"context"
+	"time"
+)
+
+// Poller lets one goroutine wait for many peers at once: the Godot-style
+// server loop (accept, then Poll every peer) without a goroutine per
+// connection and without sleeping or spinning.
+//
+//	for {
+//		ready, err := poller.Wait(ctx, ready[:0])
+//		if err != nil {
+//			break
+//		}
+//		for _, p := range ready {
+//			p.Poll()
+//			// drain packets, send replies; Remove the peer once CLOSED
+//		}
+//	}
+//
+// On Linux it parks on one epoll instance: an idle peer costs no goroutine
+// and no buffer. Elsewhere, and for peers whose transport is not a plain
+// socket (TLS, pipes) or still dialing, readiness comes from their own
+// goroutines. A Poller is safe for concurrent use; Wait is meant for one
+// goroutine at a time.
+type Poller struct {
+	impl pollerImpl
+}
+
+// NewPoller returns an empty Poller. Close it when done.
+func NewPoller() (*Poller, error) {
+	impl, err := newPollerImpl()
+	if err != nil {
+		return nil, err
+	}
+	return &Poller{impl: impl}, nil
+}
+
+// Add puts p under the Poller's watch, in any state; a peer that later
+// connects, reconnects or closes stays watched until Remove.
+func (pl *Poller) Add(p *Peer) { pl.impl.add(p) }
+
+// Remove stops watching p.
+func (pl *Poller) Remove(p *Peer) { pl.impl.remove(p) }
+
+// Len returns the number of peers watched.
+func (pl *Poller) Len() int { return pl.impl.len() }
+
+// Wait blocks until at least one watched peer has work for Poll (the
+// conditions of Peer.Wait) or has just become CLOSED, or ctx ends, and returns
+// those peers appended to dst. A CLOSED peer is reported once; Remove it.
+func (pl *Poller) Wait(ctx context.Context, dst []*Peer) ([]*Peer, error) {
+	return pl.impl.wait(ctx, dst)
+}
+
+// Close releases the Poller; the peers are not closed.
+func (pl *Poller) Close() error { return pl.impl.close() }
+
+// pollerImpl is the platform part of a Poller.
+type pollerImpl interface {
+	add(p *Peer)
+	remove(p *Peer)
+	len() int
+	wait(ctx context.Context, dst []*Peer) ([]*Peer, error)
+	close() error
+}
+
+// peerStatus is what a Poller needs to know of a peer to wait for it.
+type peerStatus struct {
+	ready     bool      // Poll has work now
+	closed    bool      // CLOSED
+	fd        int       // the raw socket to watch, or -1
+	wantRead  bool      // watch fd for reading
+	wantWrite bool      // watch fd for writing
+	deadline  time.Time // a timer Poll must run at, or zero
+}
+
+// status reports, for a Poller, what p is waiting for. notify is installed so
+// that transports and dials that progress on goroutines of their own wake the
+// Poller.
+func (p *Peer) status(notify func()) peerStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := peerStatus{fd: -1}
+	if p.state == StateClosed {
+		st.closed = true
+		return st
+	}
+	st.deadline = p.deadlineLocked()
+	if !st.deadline.IsZero() && !p.now().Before(st.deadline) {
+		st.ready = true
+		return st
+	}
+	if p.readErr != nil || p.writeErr != nil || (p.eng != nil && p.eng.Pending()) || p.unblockedLocked() {
+		st.ready = true
+		return st
+	}
+	if p.phase == phaseDial {
+		// The dial's goroutine wakes the Poller when it ends.
+		st.ready = p.dial.watch(notify)
+		return st
+	}
+	wantRead := p.rbuf == nil || p.rend < len(p.rbuf) || p.roff > 0
+	wantWrite := p.woff < len(p.wbuf)
+	if fd := p.tr.sysfd(); fd >= 0 {
+		st.fd, st.wantRead, st.wantWrite = fd, wantRead, wantWrite
+		return st
+	}
+	// Another transport: its goroutines wake the Poller through notify; the
+	// check also catches what happened before notify was installed.
+	st.ready = p.tr.watch(notify, wantRead, wantWrite)
+	return st
+}

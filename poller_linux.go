@@ -1,0 +1,250 @@
+//go:build linux
+
+package wspeer
+
+import (
+	"context"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// epollPoller waits on one epoll instance for the sockets of all its peers,
+// level-triggered, with interest updated on every Wait from what each peer
+// wants (reading stops under backpressure; writing only with queued bytes).
+// A pipe wakes it for everything else: dials and stream transports finishing
+// work on their goroutines, Add and Remove from other goroutines, ctx ending.
+type epollPoller struct {
+	epfd       int
+	wakeR      int
+	wakeW      int
+	notifyFunc func()
+
+	mu    sync.Mutex
+	peers map[*Peer]*epollEntry
+	byFD  map[int]*Peer
+	order []*Peer // scan order, rebuilt when peers change
+	dirty bool
+
+	events []syscall.EpollEvent
+}
+
+type epollEntry struct {
+	fd     int    // registered descriptor, or -1
+	events uint32 // registered interest
+	closed bool   // CLOSED already reported
+}
+
+func newPollerImpl() (pollerImpl, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	var pipe [2]int
+	if err := syscall.Pipe2(pipe[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		syscall.Close(epfd)
+		return nil, os.NewSyscallError("pipe2", err)
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(pipe[0])}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(pipe[0])
+		syscall.Close(pipe[1])
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	e := &epollPoller{epfd: epfd, wakeR: pipe[0], wakeW: pipe[1],
+		peers: map[*Peer]*epollEntry{}, byFD: map[int]*Peer{}, events: make([]syscall.EpollEvent, 256)}
+	e.notifyFunc = e.notify
+	return e, nil
+}
+
+// notify wakes a Wait in progress (or makes the next one rescan at once).
+func (e *epollPoller) notify() {
+	var b = [1]byte{1}
+	_, _ = syscall.Write(e.wakeW, b[:]) // a full pipe already means "wake up"
+}
+
+func (e *epollPoller) add(p *Peer) {
+	e.mu.Lock()
+	if _, ok := e.peers[p]; !ok {
+		e.peers[p] = &epollEntry{fd: -1}
+		e.dirty = true
+	}
+	e.mu.Unlock()
+	e.notify()
+}
+
+func (e *epollPoller) remove(p *Peer) {
+	e.mu.Lock()
+	if ent, ok := e.peers[p]; ok {
+		e.unregisterLocked(p, ent, true)
+		delete(e.peers, p)
+		e.dirty = true
+	}
+	e.mu.Unlock()
+	p.status(nil) // uninstall the wake-up
+}
+
+func (e *epollPoller) len() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.peers)
+}
+
+// unregisterLocked forgets ent's descriptor. open says whether it still
+// belongs to p: a closed one has left the epoll set by itself, and its number
+// may already name another peer's socket, which must stay registered.
+func (e *epollPoller) unregisterLocked(p *Peer, ent *epollEntry, open bool) {
+	if ent.fd < 0 {
+		return
+	}
+	if e.byFD[ent.fd] == p {
+		if open {
+			_ = syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_DEL, ent.fd, nil)
+		}
+		delete(e.byFD, ent.fd)
+	}
+	ent.fd, ent.events = -1, 0
+}
+
+// syncLocked brings p's registration in line with its status.
+func (e *epollPoller) syncLocked(p *Peer, ent *epollEntry, st peerStatus) {
+	var events uint32
+	if st.wantRead {
+		events |= syscall.EPOLLIN | syscall.EPOLLRDHUP
+	}
+	if st.wantWrite {
+		events |= syscall.EPOLLOUT
+	}
+	if st.fd != ent.fd {
+		e.unregisterLocked(p, ent, false)
+		if st.fd < 0 {
+			return
+		}
+		if old, ok := e.byFD[st.fd]; ok && old != p {
+			// The number was another (closed) peer's: that peer no longer
+			// owns it.
+			if oe := e.peers[old]; oe != nil {
+				oe.fd, oe.events = -1, 0
+			}
+			_ = syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_DEL, st.fd, nil)
+		}
+		ev := syscall.EpollEvent{Events: events, Fd: int32(st.fd)}
+		if syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_ADD, st.fd, &ev) == nil {
+			ent.fd, ent.events = st.fd, events
+			e.byFD[st.fd] = p
+		}
+		return
+	}
+	if st.fd >= 0 && events != ent.events {
+		ev := syscall.EpollEvent{Events: events, Fd: int32(st.fd)}
+		if syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_MOD, st.fd, &ev) == nil {
+			ent.events = events
+		}
+	}
+}
+
+func (e *epollPoller) wait(ctx context.Context, dst []*Peer) ([]*Peer, error) {
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, e.notify)
+		defer stop()
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return dst, err
+		}
+		start := len(dst)
+		var deadline time.Time
+		e.mu.Lock()
+		if e.dirty {
+			e.order = e.order[:0]
+			for p := range e.peers {
+				e.order = append(e.order, p)
+			}
+			e.dirty = false
+		}
+		peers := e.order
+		e.mu.Unlock()
+		// Peer locks are taken outside the Poller's lock: a peer's own
+		// goroutines call notify, which must never wait for a scan.
+		for _, p := range peers {
+			st := p.status(e.notifyFunc)
+			e.mu.Lock()
+			ent := e.peers[p]
+			if ent == nil { // removed meanwhile
+				e.mu.Unlock()
+				continue
+			}
+			if st.closed {
+				e.unregisterLocked(p, ent, false)
+				if !ent.closed {
+					ent.closed = true
+					dst = append(dst, p)
+				}
+				e.mu.Unlock()
+				continue
+			}
+			ent.closed = false
+			e.syncLocked(p, ent, st)
+			e.mu.Unlock()
+			if st.ready {
+				dst = append(dst, p)
+			} else if !st.deadline.IsZero() && (deadline.IsZero() || st.deadline.Before(deadline)) {
+				deadline = st.deadline
+			}
+		}
+		if len(dst) > start {
+			return dst, nil
+		}
+		timeout := -1
+		if !deadline.IsZero() {
+			timeout = int(time.Until(deadline)/time.Millisecond) + 1
+		}
+		n, err := syscall.EpollWait(e.epfd, e.events, timeout)
+		if err != nil && err != syscall.EINTR {
+			return dst, os.NewSyscallError("epoll_wait", err)
+		}
+		e.mu.Lock()
+		for _, ev := range e.events[:max(n, 0)] {
+			if int(ev.Fd) == e.wakeR {
+				var buf [64]byte
+				for {
+					if m, _ := syscall.Read(e.wakeR, buf[:]); m <= 0 {
+						break
+					}
+				}
+				continue
+			}
+			if p := e.byFD[int(ev.Fd)]; p != nil {
+				dst = append(dst, p)
+			} else {
+				// Not ours (a registration that raced with a close and a
+				// reuse of the number): drop it rather than spin on it.
+				_ = syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_DEL, int(ev.Fd), nil)
+			}
+		}
+		e.mu.Unlock()
+		if len(dst) > start {
+			return dst, nil
+		}
+		// A wake-up or a timer: the next scan finds what it means.
+	}
+}
+
+func (e *epollPoller) close() error {
+	e.mu.Lock()
+	peers := make([]*Peer, 0, len(e.peers))
+	for p := range e.peers {
+		peers = append(peers, p)
+	}
+	e.peers = map[*Peer]*epollEntry{}
+	e.byFD = map[int]*Peer{}
+	e.mu.Unlock()
+	for _, p := range peers {
+		p.status(nil)
+	}
+	syscall.Close(e.wakeR)
+	syscall.Close(e.wakeW)
+	return syscall.Close(e.epfd)
+}
