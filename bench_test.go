@@ -14,13 +14,16 @@ import (
 // holds, the packets are drained and sent back, and the next Poll writes
 // them. Bytes per op are the payload bytes echoed.
 func BenchmarkPollEcho(b *testing.B) {
-	for _, size := range []int{64, 1024, 16 << 10} {
+	for _, size := range []int{64, 1024, 16 << 10, 1 << 20} {
 		b.Run(sizeName(size), func(b *testing.B) { benchmarkPollEcho(b, size, false) })
 		b.Run(sizeName(size)+"-append", func(b *testing.B) { benchmarkPollEcho(b, size, true) })
 	}
 }
 
 func sizeName(n int) string {
+	if n >= 1<<20 {
+		return itoa(n>>20) + "MiB"
+	}
 	if n >= 1024 {
 		return itoa(n/1024) + "KiB"
 	}
@@ -40,8 +43,8 @@ func benchmarkPollEcho(b *testing.B, size int, appendMode bool) {
 	defer c.Close()
 	sc, _ := ln.Accept()
 	p := NewPeer()
-	p.InboundBufferSize = 1 << 20
-	p.OutboundBufferSize = 1 << 20
+	p.InboundBufferSize = 4 << 20
+	p.OutboundBufferSize = 4 << 20
 	p.AcceptStream(sc)
 	defer p.Close(-1, "")
 	req := "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -53,7 +56,7 @@ func benchmarkPollEcho(b *testing.B, size int, appendMode bool) {
 	resp := make([]byte, 129)
 	io.ReadFull(c, resp)
 
-	const batch = 64
+	batch := max(1, min(64, (1<<20)/size))
 	one := frame(2, true, true, make([]byte, size))
 	var burst []byte
 	for i := 0; i < batch; i++ {

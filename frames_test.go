@@ -312,3 +312,36 @@ func TestConcurrentSendersKeepMessagesWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLargeMessagesDirectReadPath(t *testing.T) {
+	// Large frames take the path that reads payload straight into the
+	// message buffer; fragments, masking and UTF-8 must come out intact.
+	p, rc := openServer(t, func(p *Peer) { p.InboundBufferSize = 8 << 20 })
+	text := []byte(strings.Repeat("héllo wörld ✓ ", 200000)) // 3.4 MB of multi-byte text
+	bin := make([]byte, 3<<20)
+	for i := range bin {
+		bin[i] = byte(i * 7)
+	}
+	go func() {
+		rc.conn.Write(frame(1, false, true, text[:1<<20+3])) // split inside a character
+		rc.conn.Write(frame(0, true, true, text[1<<20+3:]))
+		rc.conn.Write(frame(2, true, true, bin))
+	}()
+	pollUntil(t, p, "two packets", func() bool { return p.AvailablePacketCount() == 2 })
+	got, _ := p.GetPacket()
+	if !bytes.Equal(got, text) || !p.WasStringPacket() {
+		t.Fatalf("text: %d bytes", len(got))
+	}
+	got, _ = p.GetPacket()
+	if !bytes.Equal(got, bin) || p.WasStringPacket() {
+		t.Fatalf("binary: %d bytes", len(got))
+	}
+	// Invalid UTF-8 deep inside a large text frame still fails with 1007.
+	bad := append([]byte(strings.Repeat("a", 300000)), 0xff)
+	bad = append(bad, strings.Repeat("b", 100000)...)
+	rc.write(frame(1, true, true, bad))
+	pollUntil(t, p, "CLOSED", stateIs(p, StateClosed))
+	if p.CloseCode() != 1007 {
+		t.Fatalf("code %d", p.CloseCode())
+	}
+}

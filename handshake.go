@@ -47,7 +47,11 @@ func (p *Peer) attachLocked(conn net.Conn) {
 	p.conn = conn
 	p.tr = newTransport(conn)
 	p.remote = tcpAddr(conn)
-	_ = applyNoDelay(conn, p.noDelay)
+	if !p.noDelay {
+		// Go's TCP connections start with no-delay on; only turning it off
+		// costs a system call.
+		_ = applyNoDelay(conn, false)
+	}
 }
 
 // connectingStep advances the opening handshake. It reports whether the peer

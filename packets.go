@@ -28,12 +28,25 @@ func (p *Peer) GetPacket() ([]byte, error) {
 		return nil, ErrNoPacket
 	}
 	p.draining = true
+	if pk := p.packets[p.phead]; pk.n >= largePacket && pk.off == 0 && pk.n == len(p.inbuf) &&
+		p.phead+1 == len(p.packets) && !p.receiving && cap(p.inbuf) != readBufSize {
+		// A large message alone in its own buffer: hand the buffer over.
+		data := p.popPacketLocked()
+		putBuf(p.inbufp, nil)
+		p.inbuf, p.inbufp = nil, nil
+		p.tidyInboundLocked()
+		return data, nil
+	}
 	data := p.popPacketLocked()
 	out := make([]byte, len(data))
 	copy(out, data)
 	p.tidyInboundLocked()
 	return out, nil
 }
+
+// largePacket is the size from which GetPacket hands over the buffer a
+// message was received in, instead of copying it.
+const largePacket = 64 << 10
 
 // AppendPacket appends the next inbound message to dst and returns the
 // extended slice, like GetPacket but without allocating when dst has room:
@@ -119,6 +132,9 @@ func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
 	}
 	// Control frames the engine produced go first, keeping frames whole.
 	p.takePendingLocked()
+	if len(msg) > readBufSize {
+		p.wbuf = growBuf(p.wbuf, len(msg)+proto.MaxHeaderSize)
+	}
 	wbuf, err := p.eng.AppendMessage(p.wbuf, op, msg)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotOpen, err)

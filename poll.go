@@ -134,6 +134,15 @@ func (p *Peer) readLocked() {
 	if p.readErr != nil || p.tr == nil {
 		return
 	}
+	if p.receiving && p.roff == p.rend && p.eng != nil {
+		if rem := p.eng.DirectPayload(); rem >= directReadMin {
+			room := int64(p.inboundRoomLocked())
+			if want := int(min(rem, room, maxDirectRead)); want >= directReadMin {
+				p.readDirectLocked(want, int(min(rem, room)))
+				return
+			}
+		}
+	}
 	if p.rbuf == nil {
 		p.rbufp = getBuf()
 		p.rbuf = *p.rbufp
@@ -152,6 +161,39 @@ func (p *Peer) readLocked() {
 		p.readErr = err
 	}
 	p.releaseReadBufLocked()
+}
+
+// Large payloads are read straight into the message's buffer, skipping the
+// read buffer and a copy, in reads of up to maxDirectRead bytes.
+const (
+	directReadMin = 16 << 10
+	maxDirectRead = 1 << 20
+)
+
+// readDirectLocked reads up to want payload bytes (of frameRest still to
+// come) of the current frame into
+// the free end of inbuf and hands them to the engine, which unmasks them in
+// place; receiveLocked then finds them already where they belong.
+func (p *Peer) readDirectLocked(want, frameRest int) {
+	if cap(p.inbuf)-len(p.inbuf) < want {
+		// Room for the rest of the frame at once (within the budget), so a
+		// large message is not copied by repeated growth.
+		p.growInboundLocked(frameRest)
+	}
+	end := len(p.inbuf)
+	n, err := p.tr.read(p.inbuf[end : end+want])
+	if err != nil && err != errWouldBlock {
+		p.readErr = err
+	}
+	if n == 0 {
+		return
+	}
+	_, ev, perr := p.eng.Parse(p.inbuf[end:end+n], p.inboundRoomLocked())
+	if perr != nil {
+		p.protoErr = perr
+		return
+	}
+	p.receiveLocked(ev)
 }
 
 // releaseReadBufLocked returns an empty read buffer to the pool.
@@ -224,7 +266,12 @@ func (p *Peer) receiveLocked(ev proto.Event) {
 		p.curStart = len(p.inbuf)
 		p.curText = ev.Opcode == proto.OpText
 	}
-	p.inbuf = append(p.inbuf, ev.Data...)
+	if n := len(p.inbuf); len(ev.Data) > 0 && cap(p.inbuf) > n && &ev.Data[0] == &p.inbuf[:n+1][n] {
+		p.inbuf = p.inbuf[:n+len(ev.Data)] // read in place by readDirectLocked
+	} else {
+		p.growInboundLocked(len(ev.Data))
+		p.inbuf = append(p.inbuf, ev.Data...)
+	}
 	if ev.Fin {
 		p.receiving = false
 		n := len(p.inbuf) - p.curStart
@@ -291,10 +338,30 @@ func (p *Peer) compactInboundLocked(from int) {
 	}
 }
 
+// growInboundLocked makes room for extra more bytes in inbuf.
+func (p *Peer) growInboundLocked(extra int) {
+	if len(p.inbuf)+extra <= cap(p.inbuf) {
+		return
+	}
+	if p.inbufp != nil && cap(p.inbuf) == readBufSize {
+		// Leaving the small pool's buffer: copy out, then give it back.
+		old, oldp := p.inbuf, p.inbufp
+		p.inbuf = growBuf(append([]byte(nil), old...)[:len(old):len(old)], extra)
+		putBuf(oldp, old)
+		p.inbufp = nil
+		return
+	}
+	p.inbuf = growBuf(p.inbuf, extra)
+}
+
 // releaseInboundLocked returns an empty inbound buffer to the pool.
 func (p *Peer) releaseInboundLocked() {
 	if p.inbuf != nil && len(p.inbuf) == 0 && !p.receiving {
-		putBuf(p.inbufp, p.inbuf)
+		if p.inbufp != nil {
+			putBuf(p.inbufp, p.inbuf)
+		} else {
+			putBig(p.inbuf)
+		}
 		p.inbuf, p.inbufp = nil, nil
 	}
 }
@@ -353,7 +420,8 @@ func (p *Peer) accountWrittenLocked() {
 		p.woff = 0
 		p.wbuf = p.wbuf[:0]
 		if cap(p.wbuf) > 4*readBufSize {
-			p.wbuf = nil // do not keep a burst's buffer on an idle peer
+			putBig(p.wbuf) // do not keep a burst's buffer on an idle peer
+			p.wbuf = nil
 		}
 	case p.woff >= readBufSize && p.woff >= len(p.wbuf)/2:
 		n := copy(p.wbuf, p.wbuf[p.woff:])

@@ -147,6 +147,18 @@ func (e *Engine) Done() bool { return e.failed || (e.closeSent && e.closeReceive
 // a heartbeat timeout.
 func (e *Engine) Failed() bool { return e.failed }
 
+// DirectPayload returns how many payload bytes of the current data frame
+// are still to come when they can be delivered as they are (an uncompressed
+// frame whose header has been parsed), or 0. A caller may then read them
+// straight into the message's buffer and hand exactly that region to Parse,
+// which unmasks it in place and returns it as the event's Data.
+func (e *Engine) DirectPayload() int64 {
+	if !e.inFrame || e.compressed || e.closeReceived || e.failed {
+		return 0
+	}
+	return e.remaining
+}
+
 // Inflating reports whether the engine holds a compressed message it is
 // delivering inflated: Parse has events to give without more input.
 func (e *Engine) Inflating() bool { return e.inflating }
