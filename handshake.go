@@ -185,7 +185,9 @@ func (p *Peer) serverHandshake(head []byte, now time.Time) bool {
 		return false
 	}
 	p.requestedURL = scheme + req.Host + req.Target
-	p.reqHeader = req.Header
+	// Keep the request as bytes, not as a map: an idle peer stays small, and
+	// RequestHeader parses it again on demand.
+	p.reqHead = append([]byte(nil), head...)
 	p.protocol = proto.SelectProtocol(req.Protocols, p.cfg.protocols)
 	var ext string
 	if p.cfg.compression {

@@ -120,7 +120,8 @@ type connState struct {
 	closeErr     error
 	protocol     string
 	requestedURL string
-	reqHeader    http.Header
+	reqHeader    http.Header // from net/http (Upgrader)
+	reqHead      []byte      // the request head (AcceptStream), parsed on demand
 	respHeader   http.Header
 	remote       *net.TCPAddr
 	deflate      *proto.Deflate // negotiated permessage-deflate, or nil
@@ -318,6 +319,11 @@ func (p *Peer) RequestedURL() string {
 func (p *Peer) RequestHeader() http.Header {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.reqHeader == nil && p.reqHead != nil {
+		if req, err := proto.ParseRequest(p.reqHead); err == nil {
+			return req.Header
+		}
+	}
 	return p.reqHeader.Clone()
 }
 

@@ -110,10 +110,10 @@ type Engine struct {
 	keyErr error
 
 	// permessage-deflate
-	compressed bool // the message in progress is compressed
-	inflating  bool // its compressed bytes are all here: deliver them inflated
-	inf        inflater
-	zbuf       []byte // scratch for compressing outgoing messages
+	compressed bool      // the message in progress is compressed
+	inflating  bool      // its compressed bytes are all here: deliver them inflated
+	inf        *inflater // only with Deflate
+	zbuf       []byte    // scratch for compressing outgoing messages
 }
 
 // NewEngine returns an engine for a connection whose opening handshake completed at now.
@@ -121,7 +121,7 @@ func NewEngine(cfg Config, now time.Time) *Engine {
 	e := &Engine{cfg: cfg}
 	if cfg.Deflate != nil {
 		e.cfg.AllowedRsv |= Rsv1
-		e.inf.takeover = !cfg.Deflate.PeerNoContextTakeover
+		e.inf = &inflater{takeover: !cfg.Deflate.PeerNoContextTakeover}
 	}
 	if cfg.Role == RoleClient {
 		e.keys = NewKeySource(cfg.Rand)
