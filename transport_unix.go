@@ -22,6 +22,7 @@ type rawTransport struct {
 	wk      waker
 	mu      sync.Mutex
 	waiting bool // a wait is parked on the socket; wake interrupts it with a past deadline
+	dlSet   bool // a deadline is set on the conn (each SetDeadline costs; skip the no-ops)
 
 	// One read and one write attempt at a time (the peer's lock serializes
 	// them): their arguments and results live here, and the functions handed
@@ -110,8 +111,7 @@ func (t *rawTransport) wait(ctx context.Context, r bool, flush flusher, deadline
 	default:
 	}
 	t.waiting = true
-	// A zero deadline clears any earlier one.
-	_ = t.c.SetDeadline(deadline)
+	t.setDeadlineLocked(deadline)
 	t.mu.Unlock()
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, t.wake)
@@ -138,14 +138,16 @@ func (t *rawTransport) wait(ctx context.Context, r bool, flush flusher, deadline
 	}
 	if r {
 		_ = t.rc.Read(t.peekFn)
+		if done != nil {
+			t.interrupt() // end the write side's wait too
+		}
 	}
 	if done != nil {
-		t.interrupt()
 		<-done
 	}
 	t.mu.Lock()
 	t.waiting = false
-	_ = t.c.SetDeadline(time.Time{})
+	t.setDeadlineLocked(time.Time{})
 	select {
 	case <-t.wk.ch: // a wake-up during this wait has been served
 	default:
@@ -158,15 +160,25 @@ func (t *rawTransport) wait(ctx context.Context, r bool, flush flusher, deadline
 func (t *rawTransport) interrupt() {
 	t.mu.Lock()
 	if t.waiting {
-		_ = t.c.SetDeadline(longAgo)
+		t.setDeadlineLocked(longAgo)
 	}
 	t.mu.Unlock()
+}
+
+// setDeadlineLocked sets the conn's deadline (zero clears it), skipping the
+// call when there is nothing to change.
+func (t *rawTransport) setDeadlineLocked(d time.Time) {
+	if d.IsZero() && !t.dlSet {
+		return
+	}
+	_ = t.c.SetDeadline(d)
+	t.dlSet = !d.IsZero()
 }
 
 func (t *rawTransport) wake() {
 	t.mu.Lock()
 	if t.waiting {
-		_ = t.c.SetDeadline(longAgo)
+		t.setDeadlineLocked(longAgo)
 	}
 	t.wk.wake()
 	t.mu.Unlock()
