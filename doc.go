@@ -47,6 +47,14 @@
 //	ERR_OUT_OF_MEMORY (buffer full)          ErrBufferFull
 //	ERR_UNAVAILABLE (no packet)              ErrNoPacket
 //
+// # The browser build
+//
+// Compiled with GOOS=js GOARCH=wasm, Peer has the same API over the browser's
+// WebSocket, with the browser's limits: no AcceptStream, no custom handshake
+// headers, no heartbeat (the browser answers pings), close codes 1000 and
+// 3000-4999 only. Poll applies what the browser's events reported, so state
+// still changes only inside the calls, and Wait parks until an event comes.
+//
 // Beyond Godot: Wait, CloseError (with sentinels such as ErrDial,
 // ErrHandshake, ErrHandshakeTimeout, ErrProtocol, ErrHeartbeatTimeout,
 // ErrConnectionLost), RequestHeader and ResponseHeader, HTTP error answers to

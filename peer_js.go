@@ -9,7 +9,6 @@ package wspeer
 import (
 	"crypto/tls"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -349,24 +348,18 @@ func (p *Peer) listen(ws js.Value) *webSocket {
 // bound memory is to refuse it and end the connection.
 func (p *Peer) messageLocked(s *webSocket, data js.Value) {
 	text := data.Type() == js.TypeString
-	var n int
-	if text {
-		n = data.Length() // UTF-16 units: at most the UTF-8 length
-	} else {
-		n = data.Get("byteLength").Int()
-	}
-	if n > p.cfg.inMax {
-		p.failLocked(s, "message too big", fmt.Sprintf("a message of at least %d bytes exceeds InboundBufferSize %d", n, p.cfg.inMax), true)
-		return
-	}
 	var b []byte
 	if text {
+		// A JavaScript string has no cheap UTF-8 length: convert, then check.
 		b = []byte(data.String())
-		n = len(b)
-	} else {
+	} else if n := data.Get("byteLength").Int(); n <= p.cfg.inMax {
 		b = make([]byte, n)
 		js.CopyBytesToGo(b, js.Global().Get("Uint8Array").New(data))
+	} else {
+		p.failLocked(s, "message too big", fmt.Sprintf("a message of %d bytes exceeds InboundBufferSize %d", n, p.cfg.inMax), true)
+		return
 	}
+	n := len(b)
 	switch {
 	case n > p.cfg.inMax:
 		p.failLocked(s, "message too big", fmt.Sprintf("a message of %d bytes exceeds InboundBufferSize %d", n, p.cfg.inMax), true)
@@ -438,35 +431,6 @@ func (p *Peer) wakeLocked() {
 		p.wakeCh = nil
 	}
 }
-
-// AcceptStream returns ErrUnsupported: a browser cannot accept connections
-// (Godot's Web build returns ERR_UNAVAILABLE). conn, if not nil, is closed, as
-// the native build owns it even on error.
-func (p *Peer) AcceptStream(conn net.Conn) error {
-	if conn != nil {
-		conn.Close()
-	}
-	return fmt.Errorf("%w: AcceptStream in the browser", ErrUnsupported)
-}
-
-// SetNoDelay returns ErrUnsupported: the browser does not expose its socket.
-func (p *Peer) SetNoDelay(enabled bool) error {
-	return fmt.Errorf("%w: SetNoDelay in the browser", ErrUnsupported)
-}
-
-// ConnectedHost returns "": the browser does not tell scripts the remote
-// address (Godot's Web build prints an error and returns "" too).
-func (p *Peer) ConnectedHost() string { return "" }
-
-// ConnectedPort returns 0, as ConnectedHost returns "".
-func (p *Peer) ConnectedPort() int { return 0 }
-
-// RequestHeader returns nil: a browser peer is never a server.
-func (p *Peer) RequestHeader() http.Header { return nil }
-
-// ResponseHeader returns nil: the browser does not show scripts the opening
-// handshake response. SelectedProtocol has the one header it exposes.
-func (p *Peer) ResponseHeader() http.Header { return nil }
 
 // ReadyState returns the current state.
 func (p *Peer) ReadyState() State {

@@ -39,7 +39,7 @@ type testProxy struct {
 func newTestProxy(t *testing.T, backend, auth string) *testProxy {
 	t.Helper()
 	px := &testProxy{backend: backend, auth: auth}
-	var wg sync.WaitGroup
+	var g goGroup
 	px.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodConnect {
 			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
@@ -67,9 +67,10 @@ func newTestProxy(t *testing.T, backend, auth string) *testProxy {
 		px.conns = append(px.conns, conn, dst)
 		px.mu.Unlock()
 		io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
-		wg.Add(2)
-		go func() { defer wg.Done(); io.Copy(dst, brw); dst.Close() }()
-		go func() { defer wg.Done(); io.Copy(conn, dst); conn.Close() }()
+		if !g.Go(func() { io.Copy(dst, brw); dst.Close() }) || !g.Go(func() { io.Copy(conn, dst); conn.Close() }) {
+			conn.Close()
+			dst.Close()
+		}
 	}))
 	t.Cleanup(func() {
 		px.Close()
@@ -78,7 +79,7 @@ func newTestProxy(t *testing.T, backend, auth string) *testProxy {
 			c.Close()
 		}
 		px.mu.Unlock()
-		wg.Wait()
+		g.Stop()
 	})
 	return px
 }

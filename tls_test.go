@@ -106,6 +106,35 @@ func (ca *testCA) leaf(t testing.TB, notAfter time.Time, names ...string) tls.Ce
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
+// goGroup runs goroutines that a test's cleanup waits for. Unlike a bare
+// sync.WaitGroup it may be added to from handlers racing with the cleanup:
+// after Stop, Go refuses to start more.
+type goGroup struct {
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+// Go runs f in a goroutine unless the group is stopped, and reports whether it did.
+func (g *goGroup) Go(f func()) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopped {
+		return false
+	}
+	g.wg.Add(1)
+	go func() { defer g.wg.Done(); f() }()
+	return true
+}
+
+// Stop refuses new goroutines and waits for the running ones.
+func (g *goGroup) Stop() {
+	g.mu.Lock()
+	g.stopped = true
+	g.mu.Unlock()
+	g.wg.Wait()
+}
+
 // drive polls p until cond holds, failing the test after timeout.
 func drive(t testing.TB, p *wspeer.Peer, timeout time.Duration, cond func() bool) {
 	t.Helper()

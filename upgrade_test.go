@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +41,7 @@ func newUpServerWith(t *testing.T, u *wspeer.Upgrader, before func(http.Response
 	t.Helper()
 	s := &upServer{errs: make(chan error, 16), peers: make(chan *wspeer.Peer, 16)}
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
+	var g goGroup
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if before != nil {
 			before(w, r)
@@ -52,13 +51,13 @@ func newUpServerWith(t *testing.T, u *wspeer.Upgrader, before func(http.Response
 			s.errs <- err
 			return
 		}
+		if !g.Go(func() { echoLoop(ctx, p, make(chan struct{})) }) {
+			p.Close(-1, "")
+		}
 		s.peers <- p
-		wg.Add(1)
-		done := make(chan struct{})
-		go func() { defer wg.Done(); echoLoop(ctx, p, done) }()
 	})
 	s.Server = start(h)
-	t.Cleanup(func() { s.Close(); cancel(); wg.Wait() })
+	t.Cleanup(func() { s.Close(); cancel(); g.Stop() })
 	return s
 }
 
@@ -161,7 +160,7 @@ func TestUpgradeEcho(t *testing.T) {
 // connection must not inherit the server's deadlines.
 func TestUpgradeServeMux(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
+	var g goGroup
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hi") })
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
@@ -170,9 +169,9 @@ func TestUpgradeServeMux(t *testing.T) {
 			t.Error(err)
 			return
 		}
-		wg.Add(1)
-		done := make(chan struct{})
-		go func() { defer wg.Done(); echoLoop(ctx, p, done) }()
+		if !g.Go(func() { echoLoop(ctx, p, make(chan struct{})) }) {
+			p.Close(-1, "")
+		}
 	})
 	srv := &http.Server{Handler: mux, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -180,7 +179,7 @@ func TestUpgradeServeMux(t *testing.T) {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close(); cancel(); wg.Wait() })
+	t.Cleanup(func() { srv.Close(); cancel(); g.Stop() })
 
 	c := dialWS(t, "ws://"+ln.Addr().String()+"/ws", nil)
 	echoOnce(t, c, "first")

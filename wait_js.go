@@ -7,6 +7,8 @@ package wspeer
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"syscall/js"
 	"time"
 	"unicode/utf8"
@@ -298,3 +300,32 @@ func (p *Peer) Close(code int, reason string) error {
 	}
 	return nil
 }
+
+// AcceptStream returns ErrUnsupported: a browser cannot accept connections
+// (Godot's Web build returns ERR_UNAVAILABLE). conn, if not nil, is closed, as
+// the native build owns it even on error.
+func (p *Peer) AcceptStream(conn net.Conn) error {
+	if conn != nil {
+		conn.Close()
+	}
+	return fmt.Errorf("%w: AcceptStream in the browser", ErrUnsupported)
+}
+
+// SetNoDelay returns ErrUnsupported: the browser does not expose its socket.
+func (p *Peer) SetNoDelay(enabled bool) error {
+	return fmt.Errorf("%w: SetNoDelay in the browser", ErrUnsupported)
+}
+
+// ConnectedHost returns "": the browser does not tell scripts the remote
+// address (Godot's Web build prints an error and returns "" too).
+func (p *Peer) ConnectedHost() string { return "" }
+
+// ConnectedPort returns 0, as ConnectedHost returns "".
+func (p *Peer) ConnectedPort() int { return 0 }
+
+// RequestHeader returns nil: a browser peer is never a server.
+func (p *Peer) RequestHeader() http.Header { return nil }
+
+// ResponseHeader returns nil: the browser does not show scripts the opening
+// handshake response. SelectedProtocol has the one header it exposes.
+func (p *Peer) ResponseHeader() http.Header { return nil }

@@ -37,10 +37,16 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
-GOOS=js GOARCH=wasm go vet ./... 2>/dev/null || true
+GOOS=js GOARCH=wasm go vet . ./internal/... ./examples/...
 
 step "go test -race (main module)"
 go test -race -count=1 -timeout 15m ./...
+
+step "browser build (GOOS=js) in headless Chromium"
+CI=true go test -count=1 ./internal/wasmtest
+
+step "conformance suite without the race detector (full-size cases)"
+go test -count=1 ./internal/conformance
 
 step "coverage of internal/proto (>= 90%)"
 cov=$(go test -count=1 -cover ./internal/proto | sed -n 's/.*coverage: \([0-9.]*\)%.*/\1/p')

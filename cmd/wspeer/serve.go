@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wspeer/wspeer"
+	"github.com/wspeer/wspeer/internal/wasmassets"
 )
 
 // web holds the chat page: index.html, app.js and style.css.
@@ -140,6 +141,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /", http.FileServerFS(page))
 	mux.HandleFunc("GET /chat", s.serveChat)
 	mux.HandleFunc("GET /echo", s.serveEcho)
+	// The same chat in Go compiled to WebAssembly, on the browser build of Peer.
+	mux.Handle("GET /wasm/", http.StripPrefix("/wasm", wasmassets.Handler()))
 	return mux
 }
 
