@@ -215,3 +215,39 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatalf("sent %d", code)
 	}
 }
+
+func TestMessageBeforeCloseInOneReadCanBeAnswered(t *testing.T) {
+	// A message and a close frame (or a frame that is a protocol error)
+	// arriving in the same read: the application still gets to answer the
+	// message before the peer's close ends the connection (Autobahn 7.1.1, 3.2).
+	for _, tail := range []struct {
+		name string
+		b    []byte
+		code int
+	}{
+		{"close", frame(8, true, true, closePayload(1000, "")), 1000},
+		{"bad frame", func() []byte { b := frame(1, true, true, []byte("x")); b[0] |= 0x20; return b }(), 1002},
+	} {
+		t.Run(tail.name, func(t *testing.T) {
+			p, rc := openServer(t, nil)
+			rc.write(append(frame(1, true, true, []byte("Hello World!")), tail.b...))
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			for p.Wait(ctx) == nil {
+				p.Poll()
+				for p.AvailablePacketCount() > 0 {
+					b, _ := p.GetPacket()
+					if err := p.SendText(string(b)); err != nil {
+						t.Fatalf("answer refused: %v", err)
+					}
+				}
+			}
+			if f := rc.readFrame(); f.op != 1 || string(f.payload) != "Hello World!" {
+				t.Fatalf("first frame %+v, want the echo", f)
+			}
+			if code, _ := rc.expectClose(); code != tail.code || p.CloseCode() != tail.code {
+				t.Fatalf("close %d, peer code %d, want %d", code, p.CloseCode(), tail.code)
+			}
+		})
+	}
+}

@@ -45,9 +45,6 @@ go test -race -count=1 -timeout 15m ./...
 step "browser build (GOOS=js) in headless Chromium"
 CI=true go test -count=1 ./internal/wasmtest
 
-step "conformance suite without the race detector (full-size cases)"
-go test -count=1 ./internal/conformance
-
 step "coverage of internal/proto (>= 90%)"
 cov=$(go test -count=1 -cover ./internal/proto | sed -n 's/.*coverage: \([0-9.]*\)%.*/\1/p')
 echo "internal/proto coverage: ${cov}%"
