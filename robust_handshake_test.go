@@ -147,15 +147,17 @@ func TestRobustManyStalledHandshakes(t *testing.T) {
 		}
 		c.Close()
 	}
-	conns = conns[:0]
+	conns = nil
 	fds1 := settle(2*time.Second, fds0, openFDs)
 	heap1 := heapLive()
 	t.Logf("%d stalled handshakes: all accepted after %v, heap +%s while stalled (%d B each); good client OPEN in %v, echo+close in %v; all CLOSED %v after the start (HandshakeTimeout %v); FDs %d -> %d, heap %s -> %s",
 		n, stalledAt.Round(time.Millisecond), mib(heapStalled-heap0), (heapStalled-heap0)/int64(n),
 		connectTook.Round(time.Microsecond), goodTook.Round(time.Microsecond), allClosed.Round(time.Millisecond), timeout,
 		fds0, fds1, mib(heap0), mib(heap1))
-	if fds1 > fds0+4 {
-		t.Fatalf("file descriptors %d -> %d", fds0, fds1)
+	// A one-time growth of the runtime's caches remains (the same +0.5 MiB
+	// with -count=3: no leak per connection).
+	if fds1 > fds0+4 || heap1-heap0 > 1<<20 {
+		t.Fatalf("file descriptors %d -> %d, heap %s -> %s", fds0, fds1, mib(heap0), mib(heap1))
 	}
 }
 

@@ -52,10 +52,10 @@ awk -v c="$cov" 'BEGIN { exit !(c >= 90) }' || { echo "coverage below 90%"; exit
 
 if [ "$FUZZTIME" != 0 ]; then
 	step "fuzzing, $FUZZTIME per target"
-	for pkg in ./internal/proto; do
+	for pkg in ./internal/proto .; do
 		for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz'); do
-			echo "-- $target"
-			go test "$pkg" -run XXX -fuzz "^${target}\$" -fuzztime "$FUZZTIME" 2>&1 | tail -n 3
+			echo "-- $pkg $target"
+			go test "$pkg" -run XXX -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 100x 2>&1 | tail -n 3
 		done
 	done
 fi

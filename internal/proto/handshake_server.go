@@ -49,7 +49,7 @@ func AsHTTPError(err error) *HTTPError {
 	case errors.As(err, &he):
 		return he
 	case errors.Is(err, ErrHeadTooLarge):
-		return &HTTPError{Status: http.StatusRequestHeaderFieldsTooLarge, Msg: "request head too large", Err: err}
+		return &HTTPError{Status: http.StatusRequestHeaderFieldsTooLarge, Msg: "request head too large", Err: fmt.Errorf("%w: %w", ErrBadRequest, err)}
 	default:
 		return &HTTPError{Status: http.StatusBadRequest, Msg: "bad request", Err: err}
 	}
