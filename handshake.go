@@ -25,6 +25,18 @@ func (p *Peer) AcceptStream(conn net.Conn) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.startServerLocked(conn); err != nil {
+		return err
+	}
+	p.phase = phaseHandshake
+	p.deadline = p.now().Add(p.cfg.handshakeTimeout)
+	return nil
+}
+
+// startServerLocked begins a server connection on conn: settings checked,
+// the previous connection's state cleared, conn attached. On error conn is
+// closed, since the caller handed it over.
+func (p *Peer) startServerLocked(conn net.Conn) error {
 	s, err := p.settingsLocked()
 	if err != nil {
 		conn.Close()
@@ -36,8 +48,6 @@ func (p *Peer) AcceptStream(conn net.Conn) error {
 	}
 	p.finishLocked(p.closeCode, p.closeReason, nil)
 	p.resetLocked(s, proto.RoleServer)
-	p.phase = phaseHandshake
-	p.deadline = p.now().Add(s.handshakeTimeout)
 	p.attachLocked(conn)
 	return nil
 }

@@ -81,17 +81,5 @@ func (w waker) wake() {
 // idle blocks until a wake-up, the deadline (zero: none), ctx's end, or a
 // receive from ready (nil: never).
 func (w waker) idle(ctx context.Context, deadline time.Time, ready <-chan struct{}) error {
-	var timer <-chan time.Time
-	if !deadline.IsZero() {
-		tm := time.NewTimer(time.Until(deadline))
-		defer tm.Stop()
-		timer = tm.C
-	}
-	select {
-	case <-w.ch:
-	case <-timer:
-	case <-ctx.Done():
-	case <-ready:
-	}
-	return ctx.Err()
+	return idleUntil(ctx, deadline, w.ch, ready)
 }

@@ -307,18 +307,9 @@ func internalError(w http.ResponseWriter, err error) error {
 func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL string, reqHeader http.Header, deflate *proto.Deflate) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s, err := p.settingsLocked()
-	if err != nil {
-		conn.Close()
+	if err := p.startServerLocked(conn); err != nil {
 		return err
 	}
-	if p.state == StateConnecting || p.state == StateOpen {
-		conn.Close()
-		return ErrInUse
-	}
-	p.finishLocked(p.closeCode, p.closeReason, nil)
-	p.resetLocked(s, proto.RoleServer)
-	p.attachLocked(conn)
 	p.protocol, p.requestedURL, p.reqHeader = protocol, requestedURL, reqHeader
 	p.deflate = deflate
 	if len(buffered) > 0 {

@@ -41,7 +41,7 @@ func (p *Peer) Wait(ctx context.Context) error {
 	if p.phase == phaseDial {
 		done := p.dial.done
 		p.mu.Unlock()
-		return idleUntil(ctx, deadline, done)
+		return idleUntil(ctx, deadline, done, nil)
 	}
 	tr := p.tr
 	// Read while there is room to read into, even with a full packet queue:
@@ -86,20 +86,4 @@ func (p *Peer) deadlineLocked() time.Time {
 		}
 	}
 	return d
-}
-
-// idleUntil waits for done, the deadline or ctx.
-func idleUntil(ctx context.Context, deadline time.Time, done <-chan struct{}) error {
-	var timer <-chan time.Time
-	if !deadline.IsZero() {
-		tm := time.NewTimer(time.Until(deadline))
-		defer tm.Stop()
-		timer = tm.C
-	}
-	select {
-	case <-done:
-	case <-timer:
-	case <-ctx.Done():
-	}
-	return ctx.Err()
 }

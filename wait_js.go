@@ -128,18 +128,7 @@ func (p *Peer) Wait(ctx context.Context) error {
 	}
 	wake := p.wakeCh
 	p.mu.Unlock()
-	var timer <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		timer = t.C
-	}
-	select {
-	case <-wake:
-	case <-timer:
-	case <-ctx.Done():
-	}
-	return ctx.Err()
+	return idleUntil(ctx, deadline, wake, nil)
 }
 
 // AvailablePacketCount returns the number of complete inbound messages queued.
