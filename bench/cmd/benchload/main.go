@@ -10,6 +10,9 @@
 // implementation (fast, gorilla, coder, gobwas, gws, wspeer).
 // handshake: -workers goroutines connect, upgrade and reset for -d; prints
 // handshakes/s.
+// With -compress the client offers permessage-deflate, sends precompressed
+// JSON-like messages and inflates and checks every echo (idle: each
+// connection first echoes 3 compressed messages of -size bytes).
 // idle: opens -conns connections, prints "ready N", holds them until stdin
 // closes or a signal, then resets them.
 package main
@@ -39,6 +42,7 @@ func main() {
 	flag.DurationVar(&cfg.Duration, "d", 2*time.Second, "measured duration")
 	flag.DurationVar(&cfg.Warmup, "warmup", 300*time.Millisecond, "warm-up before measuring")
 	flag.BoolVar(&cfg.Verify, "verify", false, "compare every echoed byte (order and size are always checked)")
+	flag.BoolVar(&cfg.Compress, "compress", false, "offer permessage-deflate (required) and send compressed JSON-like messages (echo and idle modes)")
 	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "server process to sample over the measured window")
 	mode := flag.String("mode", "echo", "echo, handshake or idle")
 	workers := flag.Int("workers", 32, "concurrent handshakes (handshake mode)")

@@ -6,6 +6,11 @@
 //
 //	cd bench && go run ./cmd/benchrun            # full run, 3 rounds (~20 min)
 //	cd bench && go run ./cmd/benchrun -quick     # smoke run (~2 min)
+//	cd bench && go run ./cmd/benchrun -only compress  # permessage-deflate section only (~2 min)
+//
+// The compression scenario's records go to results-compress.json and its
+// section of BENCHMARKS.md is spliced in place (see compress.go), so that
+// -only compress leaves the rest of the report alone.
 package main
 
 import (
@@ -44,7 +49,7 @@ func inflight(size int) int {
 
 // Cell is one measurement setting; every contender runs it each round.
 type Cell struct {
-	Kind  string `json:"kind"` // echo, latency, idle, handshake, client
+	Kind  string `json:"kind"` // echo, latency, idle, handshake, client, zecho, zidle
 	Conns int    `json:"conns,omitempty"`
 	Size  int    `json:"size,omitempty"`
 	K     int    `json:"inflight,omitempty"`
@@ -83,10 +88,11 @@ func main() {
 	rounds := flag.Int("rounds", 3, "interleaved rounds")
 	quick := flag.Bool("quick", false, "short smoke run: 1 round, short durations, 1,000 idle connections")
 	d := flag.Duration("d", 2*time.Second, "measured time per run")
-	only := flag.String("only", "", "comma-separated scenario kinds to run (echo,latency,idle,handshake,client); default all")
+	only := flag.String("only", "", "comma-separated scenario kinds to run (echo,latency,idle,handshake,client,compress); default all")
 	md := flag.String("md", "../BENCHMARKS.md", "Markdown report to write")
 	svg := flag.String("svg", "bench.svg", "SVG chart to write")
 	jsonOut := flag.String("json", "results.json", "raw results to write")
+	zjsonOut := flag.String("zjson", "results-compress.json", "raw results of the compression scenario to write")
 	fromJSON := flag.String("report", "", "only regenerate the report from this results file")
 	runNote := flag.String("note", "(regenerated from saved results)", "with -report: the run description to print")
 	flag.Parse()
@@ -140,20 +146,30 @@ func main() {
 			cells = append(cells, Cell{Kind: "client", Conns: 64, Size: s, K: inflight(s)})
 		}
 	}
+	if want("compress") {
+		cells = append(cells, zCells(*quick)...)
+	}
 
 	started := time.Now()
 	load0 := loadAvg()
-	var recs []Record
+	var recs, zrecs []Record
 	for round := 1; round <= *rounds; round++ {
 		for _, c := range cells {
 			contenders := servers
 			if c.Kind == "client" {
 				contenders = load.Clients
 			}
+			if isZKind(c.Kind) {
+				contenders = zContenders(c)
+			}
 			for _, who := range contenders {
 				rec := r.run(c, who)
 				rec.Round = round
-				recs = append(recs, rec)
+				if isZKind(c.Kind) {
+					zrecs = append(zrecs, rec)
+				} else {
+					recs = append(recs, rec)
+				}
 				status := "ok"
 				if rec.Err != "" {
 					status = "ERROR " + rec.Err
@@ -161,16 +177,28 @@ func main() {
 				fmt.Fprintf(os.Stderr, "round %d %-22s %-14s %s %s\n", round, c.key(), who, summary(rec), status)
 			}
 		}
-		b, _ := json.MarshalIndent(recs, "", " ")
-		check(os.WriteFile(*jsonOut, b, 0o644))
+		if len(recs) > 0 {
+			b, _ := json.MarshalIndent(recs, "", " ")
+			check(os.WriteFile(*jsonOut, b, 0o644))
+		}
+		if len(zrecs) > 0 {
+			b, _ := json.MarshalIndent(zrecs, "", " ")
+			check(os.WriteFile(*zjsonOut, b, 0o644))
+		}
 	}
 	note := fmt.Sprintf("%d round(s), %v measured per run (+%v warm-up), run took %v; load average before: %s, after: %s",
 		*rounds, r.d, r.warmup, time.Since(started).Round(time.Second), load0, loadAvg())
 	if r.pinSrv == nil {
 		note += "; taskset not available: processes not pinned"
 	}
-	check(writeReport(recs, *md, *svg, machine(), note))
-	fmt.Fprintf(os.Stderr, "wrote %s, %s, %s\n", *jsonOut, *md, *svg)
+	if len(recs) > 0 {
+		check(writeReport(recs, *md, *svg, machine(), note))
+		fmt.Fprintf(os.Stderr, "wrote %s, %s, %s\n", *jsonOut, *md, *svg)
+	}
+	if len(zrecs) > 0 {
+		check(writeCompressSection(zrecs, *md, machine(), note))
+		fmt.Fprintf(os.Stderr, "wrote %s and the compression section of %s\n", *zjsonOut, *md)
+	}
 }
 
 func summary(r Record) string {
@@ -249,7 +277,7 @@ func (r *runner) run(c Cell, who string) (rec Record) {
 	if c.Kind == "client" {
 		impl, raw, client = "gobwas-frame", false, who
 	}
-	srv, err := r.startServer(impl, c.Kind == "idle")
+	srv, err := r.startServer(impl, c.Kind == "idle" || c.Kind == "zidle")
 	if err != nil {
 		rec.Err = err.Error()
 		return rec
@@ -274,6 +302,13 @@ func (r *runner) run(c Cell, who string) (rec Record) {
 		args = append(args, "-mode", "handshake", "-workers", "32")
 	case "idle":
 		return r.idle(rec, srv, args)
+	case "zecho":
+		args = append(args, "-mode", "echo", "-conns", fmt.Sprint(c.Conns), "-inflight", fmt.Sprint(c.K), "-size", fmt.Sprint(c.Size))
+		if strings.HasSuffix(who, "-deflate") {
+			args = append(args, "-compress")
+		}
+	case "zidle":
+		return r.idle(rec, srv, append(args, "-compress", "-size", fmt.Sprint(c.Size)))
 	}
 	cmd := r.loadCmd(args...)
 	var stderr bytes.Buffer

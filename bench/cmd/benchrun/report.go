@@ -135,7 +135,8 @@ func writeReport(recs []Record, mdPath, svgPath, mach, note string) error {
 	p("# Benchmarks\n\n")
 	p("wspeer against the other Go WebSocket libraries and against raw TCP (GitHub issue 8). ")
 	p("Everything here is produced by `bench/cmd/benchrun` (tables, chart, `bench/results.json`); do not edit by hand.\n\n")
-	p("![throughput relative to raw TCP, 64 connections](bench/bench.svg)\n\n")
+	b.WriteString(zLinkAfter)
+	b.WriteString(zLink)
 	p("## How it was measured\n\n")
 	p("- **Machine:** %s.\n", mach)
 	p("- **Run:** %s.\n", note)
@@ -283,7 +284,13 @@ func writeReport(recs []Record, mdPath, svgPath, mach, note string) error {
 		b.Write(notes)
 	}
 
-	if err := os.WriteFile(mdPath, []byte(b.String()), 0o644); err != nil {
+	// The compression section is written by -only compress runs (or the
+	// compression part of a full run, after this); keep the current one.
+	out := b.String()
+	if sec := currentSection(mdPath); sec != "" {
+		out = splice(out, sec)
+	}
+	if err := os.WriteFile(mdPath, []byte(out), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(svgPath, []byte(chart(t)), 0o644)

@@ -4,7 +4,9 @@
 //
 // It prints "listening on HOST:PORT" (and "stats on HOST:PORT") on stdout and
 // serves until killed. Implementations: rawtcp, wspeer-poll, wspeer-wait,
-// wspeer-http, gorilla, coder, gobwas-wsutil, gobwas-frame, gws.
+// wspeer-http, gorilla, coder, gobwas-wsutil, gobwas-frame, gws, and the
+// permessage-deflate variants wspeer-poll-deflate, wspeer-wait-deflate,
+// wspeer-http-deflate, gorilla-deflate, coder-deflate, gws-deflate.
 package main
 
 import (

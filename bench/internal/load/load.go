@@ -24,6 +24,10 @@ type Config struct {
 	Duration time.Duration // measured time
 	Warmup   time.Duration // unmeasured time before it
 	Verify   bool          // compare every echoed byte
+	// Compress offers permessage-deflate (required) and sends compressed
+	// JSON-like messages (see deflate.go); every echo is inflated and
+	// checked byte for byte. Fast client only.
+	Compress bool
 	// ServerPID, when set, is sampled (/proc/PID/stat and io) over the
 	// measured window.
 	ServerPID int
@@ -52,6 +56,9 @@ type Result struct {
 	SrvRdMsg  float64 `json:"srv_rd_msg"` // server read syscalls per message
 	SrvWrMsg  float64 `json:"srv_wr_msg"` // server write syscalls per message
 	Handshake float64 `json:"handshakes_per_s,omitempty"`
+	// EchoRatio (compressed scenario): inflated bytes / wire payload bytes
+	// of the server's echoes, i.e. how well the server compressed them.
+	EchoRatio float64 `json:"echo_ratio,omitempty"`
 }
 
 // conn is one load connection of any client kind.
@@ -122,9 +129,12 @@ func Run(cfg Config) (Result, error) {
 	stopAll()
 
 	var h hist
-	var msgs, bytes uint64
+	var msgs, bytes, wire uint64
 	var err error
 	for _, c := range conns {
+		if w, ok := c.(interface{ wireBytes() uint64 }); ok {
+			wire += w.wireBytes()
+		}
 		ch, m, b, e := c.result()
 		h.merge(ch)
 		msgs += m
@@ -143,6 +153,9 @@ func Run(cfg Config) (Result, error) {
 		LoadCPU:  (ru1.user + ru1.sys - ru0.user - ru0.sys) / el,
 		LoadUser: (ru1.user - ru0.user) / el,
 	}
+	if wire > 0 {
+		r.EchoRatio = float64(bytes) / float64(wire)
+	}
 	if cfg.ServerPID > 0 && srv0.ok && srv1.ok {
 		r.SrvUser = (srv1.user - srv0.user) / el
 		r.SrvSys = (srv1.sys - srv0.sys) / el
@@ -159,6 +172,13 @@ func Run(cfg Config) (Result, error) {
 }
 
 func newConn(cfg *Config) (conn, error) {
+	if cfg.Compress {
+		z, err := newZConn(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return z, nil
+	}
 	if cfg.Client == "" || cfg.Client == "fast" {
 		f, err := newFastConn(cfg)
 		if err != nil {

@@ -86,7 +86,13 @@ func rawEcho(c net.Conn, buf []byte) error {
 	return err
 }
 
-// Idle opens n connections (upgraded, or for raw one echo each) with 64
+// IdleMessages is the number of messages echoed on each connection before it
+// idles, in the compressed idle scenario.
+const IdleMessages = 3
+
+// Idle opens n connections (upgraded, or for raw one echo each; with
+// cfg.Compress upgraded with permessage-deflate and IdleMessages compressed
+// echoes of cfg.Size bytes each) with 64
 // concurrent dialers and returns them; the caller holds them open and
 // closes them with CloseAll.
 func Idle(cfg Config, n int) ([]net.Conn, error) {
@@ -105,8 +111,17 @@ func Idle(cfg Config, n int) ([]net.Conn, error) {
 				if i >= n || firstErr.Load() != nil {
 					return
 				}
-				c, err := dialer.Dial("tcp", cfg.Addr)
-				if err == nil {
+				var c net.Conn
+				var err error
+				if cfg.Compress {
+					// Upgraded with permessage-deflate, then IdleMessages
+					// compressed echoes, so that the server has used its
+					// compressor and inflater once before it idles.
+					c, err = idleDeflate(&cfg, IdleMessages)
+				} else {
+					c, err = dialer.Dial("tcp", cfg.Addr)
+				}
+				if err == nil && !cfg.Compress {
 					c.SetDeadline(time.Now().Add(10 * time.Second))
 					if cfg.Raw {
 						err = rawEcho(c, buf)

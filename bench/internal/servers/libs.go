@@ -15,14 +15,20 @@ import (
 )
 
 // gorillaHandler: the README way, Upgrader + ReadMessage/WriteMessage loop.
-func gorillaHandler() http.Handler {
-	up := gorilla.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+// With compress, permessage-deflate as gorilla documents it:
+// Upgrader.EnableCompression and Conn.EnableWriteCompression (gorilla only
+// does no context takeover, at its default level 1).
+func gorillaHandler(compress bool) http.Handler {
+	up := gorilla.Upgrader{CheckOrigin: func(*http.Request) bool { return true }, EnableCompression: compress}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}
 		defer c.Close()
+		if compress {
+			c.EnableWriteCompression(true)
+		}
 		c.SetReadLimit(MaxMessage)
 		for {
 			mt, msg, err := c.ReadMessage()
@@ -37,10 +43,12 @@ func gorillaHandler() http.Handler {
 }
 
 // coderHandler: Accept + Read/Write, as in coder/websocket's echo example
-// (without its rate limiter).
-func coderHandler() http.Handler {
+// (without its rate limiter). mode is its CompressionMode (the benchmark's
+// compressed variant uses CompressionContextTakeover, the mode its docs
+// recommend for text protocols; default threshold, 128 bytes in that mode).
+func coderHandler(mode coder.CompressionMode) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := coder.Accept(w, r, &coder.AcceptOptions{InsecureSkipVerify: true})
+		c, err := coder.Accept(w, r, &coder.AcceptOptions{InsecureSkipVerify: true, CompressionMode: mode})
 		if err != nil {
 			return
 		}
@@ -142,11 +150,15 @@ func serveGobwasFrame(ln net.Listener) error {
 }
 
 // gwsHandler: the gws README way, an event handler echoing in OnMessage and
-// a ReadLoop goroutine per connection.
-func gwsHandler() http.Handler {
+// a ReadLoop goroutine per connection. With compress, permessage-deflate as
+// its README enables it: PermessageDeflate{Enabled: true}, which leaves
+// ServerContextTakeover and ClientContextTakeover false (no context takeover
+// either way), level 1 (BestSpeed), threshold 512 bytes.
+func gwsHandler(compress bool) http.Handler {
 	up := gws.NewUpgrader(gwsEcho{}, &gws.ServerOption{
 		ReadMaxPayloadSize:  MaxMessage,
 		WriteMaxPayloadSize: MaxMessage,
+		PermessageDeflate:   gws.PermessageDeflate{Enabled: compress},
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		socket, err := up.Upgrade(w, r)

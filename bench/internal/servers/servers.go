@@ -13,7 +13,10 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
+
+	coder "github.com/coder/websocket"
 )
 
 // MaxMessage is the largest message every server accepts (the benchmark's
@@ -25,15 +28,26 @@ type Impl func(ln net.Listener) error
 
 var impls = map[string]Impl{
 	"rawtcp":        serveRawTCP,
-	"gorilla":       httpServe(gorillaHandler()),
-	"coder":         httpServe(coderHandler()),
+	"gorilla":       httpServe(gorillaHandler(false)),
+	"coder":         httpServe(coderHandler(coder.CompressionDisabled)),
 	"gobwas-wsutil": httpServe(gobwasWsutilHandler()),
 	"gobwas-frame":  serveGobwasFrame,
-	"gws":           httpServe(gwsHandler()),
-	"wspeer-poll":   serveWspeerPoll,
-	"wspeer-wait":   serveWspeerWait,
-	"wspeer-http":   httpServe(wspeerHTTPHandler()),
+	"gws":           httpServe(gwsHandler(false)),
+	"wspeer-poll":   wspeerPoll(newPeer),
+	"wspeer-wait":   wspeerWait(newPeer),
+	"wspeer-http":   httpServe(wspeerHTTPHandler(newPeer)),
+
+	// permessage-deflate variants (the compressed echo scenario).
+	"gorilla-deflate":     httpServe(gorillaHandler(true)),
+	"coder-deflate":       httpServe(coderHandler(coder.CompressionContextTakeover)),
+	"gws-deflate":         httpServe(gwsHandler(true)),
+	"wspeer-poll-deflate": wspeerPoll(newDeflatePeer),
+	"wspeer-wait-deflate": wspeerWait(newDeflatePeer),
+	"wspeer-http-deflate": httpServe(wspeerHTTPHandler(newDeflatePeer)),
 }
+
+// IsDeflate reports whether the implementation negotiates permessage-deflate.
+func IsDeflate(name string) bool { return strings.HasSuffix(name, "-deflate") }
 
 // Names lists the implementations, sorted.
 func Names() []string {

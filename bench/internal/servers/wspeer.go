@@ -19,6 +19,15 @@ func newPeer() *wspeer.Peer {
 	return p
 }
 
+// newDeflatePeer is newPeer with permessage-deflate (Peer.Compression; the
+// default threshold of 128 bytes; a server always answers
+// server_no_context_takeover).
+func newDeflatePeer() *wspeer.Peer {
+	p := newPeer()
+	p.Compression = true
+	return p
+}
+
 // echoer sends every received message back with its type and never drops
 // one: a message that does not fit the outbound budget is held and retried
 // after the next Poll, and the peer's queue is not read meanwhile, so its
@@ -63,21 +72,23 @@ func waitLoop(p *wspeer.Peer) {
 	}
 }
 
-// serveWspeerWait: net.Listen + AcceptStream, one goroutine per connection
+// wspeerWait: net.Listen + AcceptStream, one goroutine per connection
 // running the Wait loop.
-func serveWspeerWait(ln net.Listener) error {
-	return acceptLoop(ln, func(c net.Conn) {
-		p := newPeer()
-		if p.AcceptStream(c) != nil {
-			return
-		}
-		waitLoop(p)
-	})
+func wspeerWait(newPeer func() *wspeer.Peer) Impl {
+	return func(ln net.Listener) error {
+		return acceptLoop(ln, func(c net.Conn) {
+			p := newPeer()
+			if p.AcceptStream(c) != nil {
+				return
+			}
+			waitLoop(p)
+		})
+	}
 }
 
 // wspeerHTTPHandler: net/http + wspeer.Upgrader, the handler running the Wait
 // loop.
-func wspeerHTTPHandler() http.Handler {
+func wspeerHTTPHandler(newPeer func() *wspeer.Peer) http.Handler {
 	up := &wspeer.Upgrader{InsecureSkipOriginCheck: true, NewPeer: newPeer}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := up.Upgrade(w, r)

@@ -12,7 +12,7 @@ import (
 	"github.com/wspeer/wspeer"
 )
 
-// serveWspeerPoll is the Godot way at server scale: net.Listen + AcceptStream,
+// wspeerPoll is the Godot way at server scale: net.Listen + AcceptStream,
 // then Poll loops that own all peers, with no goroutine per connection.
 //
 // A loop that called Poll on every peer every round would spin (each Poll of
@@ -23,7 +23,11 @@ import (
 // timers (handshake, close and heartbeat timeouts). Between events it sleeps
 // in epoll_wait: an idle server costs one wake-up a second. There is one
 // loop per GOMAXPROCS, and new connections are dealt to them in turn.
-func serveWspeerPoll(ln net.Listener) error {
+func wspeerPoll(newPeer func() *wspeer.Peer) Impl {
+	return func(ln net.Listener) error { return serveWspeerPoll(ln, newPeer) }
+}
+
+func serveWspeerPoll(ln net.Listener, newPeer func() *wspeer.Peer) error {
 	n := runtime.GOMAXPROCS(0)
 	loops := make([]*pollLoop, n)
 	for i := range loops {

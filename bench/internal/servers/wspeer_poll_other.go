@@ -5,9 +5,11 @@ package servers
 import (
 	"errors"
 	"net"
+
+	"github.com/wspeer/wspeer"
 )
 
-// serveWspeerPoll needs epoll; see wspeer_poll_linux.go.
-func serveWspeerPoll(ln net.Listener) error {
-	return errors.New("wspeer-poll needs Linux (epoll)")
+// wspeerPoll needs epoll; see wspeer_poll_linux.go.
+func wspeerPoll(func() *wspeer.Peer) Impl {
+	return func(net.Listener) error { return errors.New("wspeer-poll needs Linux (epoll)") }
 }
