@@ -95,7 +95,7 @@ func TestCompressionClientOfferAndResponses(t *testing.T) {
 		{"", true},
 		{"permessage-deflate", true},
 		{"permessage-deflate; server_no_context_takeover; client_max_window_bits=10", true},
-		{"permessage-deflate; server_max_window_bits=10", false}, // not offered
+		{"permessage-deflate; server_max_window_bits=10", true}, // RFC 7692 7.1.2.1: a server may state its window
 		{"permessage-deflate; bogus", false},
 	}
 	for _, tt := range tests {

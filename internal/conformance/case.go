@@ -12,14 +12,16 @@ import (
 // Verdict is a case outcome, with Autobahn's names.
 type Verdict string
 
-// The verdicts. A case's final Verdict is one of OK, NonStrict, Failed and
-// Informational; Unclean, WrongCode and FailedByClient only appear as the
-// close behaviour of a Result (and turn an otherwise OK case into Failed).
+// The verdicts. A case's final Verdict is one of OK, NonStrict, Failed,
+// Informational and Unimplemented (a compression case whose offer the peer
+// declined); Unclean, WrongCode and FailedByClient only appear as the close
+// behaviour of a Result (and turn an otherwise OK case into Failed).
 const (
 	OK             Verdict = "OK"
 	NonStrict      Verdict = "NON-STRICT"
 	Failed         Verdict = "FAILED"
 	Informational  Verdict = "INFORMATIONAL"
+	Unimplemented  Verdict = "UNIMPLEMENTED"
 	Unclean        Verdict = "UNCLEAN"
 	WrongCode      Verdict = "WRONG CODE"
 	FailedByClient Verdict = "FAILED BY CLIENT"
@@ -88,6 +90,10 @@ type Case struct {
 	Finish func(r *Result)
 	// Timeout bounds the whole case (0: 30 seconds).
 	Timeout time.Duration
+	// Compression, when set, makes the case negotiate permessage-deflate:
+	// the suite offers Compression.Offers as a client and answers with
+	// Compression.Accept as a server (sections 12 and 13).
+	Compression *Compression
 }
 
 // Section returns the case's section number: "6" for "6.4.1".

@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-// TestCaseList checks the case list against Autobahn's numbering: 301 cases
-// in sections 1-7, 9 and 10, no duplicates, in order.
+// TestCaseList checks the case list against Autobahn's numbering: 517 cases
+// in sections 1-7, 9, 10, 12 and 13, no duplicates, in order.
 func TestCaseList(t *testing.T) {
 	cs := AllCases()
-	want := map[string]int{"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "10": 1}
+	want := map[string]int{"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "10": 1, "12": 90, "13": 126}
 	got := map[string]int{}
 	seen := map[string]bool{}
 	for i, c := range cs {
@@ -31,10 +31,13 @@ func TestCaseList(t *testing.T) {
 			t.Errorf("section %s: %d cases, want %d", sec, got[sec], n)
 		}
 	}
-	if len(cs) != 301 {
-		t.Errorf("%d cases, want 301", len(cs))
+	if len(cs) != 517 {
+		t.Errorf("%d cases, want 517", len(cs))
 	}
-	for _, id := range []string{"6.6.11", "6.12.8", "6.13.5", "6.14.10", "6.22.34", "6.23.7", "7.7.13", "7.9.9", "7.13.2", "9.8.6"} {
+	if full := AllCasesFull(); len(full) != len(cs) {
+		t.Errorf("AllCasesFull: %d cases, want %d", len(full), len(cs))
+	}
+	for _, id := range []string{"6.6.11", "6.12.8", "6.13.5", "6.14.10", "6.22.34", "6.23.7", "7.7.13", "7.9.9", "7.13.2", "9.8.6", "12.1.1", "12.5.18", "13.1.18", "13.7.18"} {
 		if !seen[id] {
 			t.Errorf("case %s missing", id)
 		}

@@ -58,12 +58,12 @@ func buildCLI(t *testing.T) string {
 	return cliPath
 }
 
-// TestServerRoleCLI runs the suite against `wspeer echo`.
+// TestServerRoleCLI runs the suite against `wspeer echo -compress`.
 func TestServerRoleCLI(t *testing.T) {
 	bin := buildCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "echo", "-listen", "127.0.0.1:0")
+	cmd := exec.CommandContext(ctx, bin, "echo", "-compress", "-listen", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,8 @@ func TestServerRoleCLI(t *testing.T) {
 	checkReport(t, rep, len(cases))
 }
 
-// TestClientRoleCLI runs `wspeer autobahn` against the suite's fuzzingserver.
+// TestClientRoleCLI runs `wspeer autobahn -compress` against the suite's
+// fuzzingserver.
 func TestClientRoleCLI(t *testing.T) {
 	bin := buildCLI(t)
 	cases := testCases()
@@ -115,7 +116,7 @@ func TestClientRoleCLI(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
-	cmd := exec.CommandContext(ctx, bin, "autobahn", "-url", "ws://"+l.Addr().String(), "-agent", "wspeer-cli", "-case-timeout", "2m")
+	cmd := exec.CommandContext(ctx, bin, "autobahn", "-compress", "-url", "ws://"+l.Addr().String(), "-agent", "wspeer-cli", "-case-timeout", "2m")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Errorf("wspeer autobahn: %v\n%s", err, tail(string(out), 20))

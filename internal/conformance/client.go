@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -30,8 +32,7 @@ func RunClient(ctx context.Context, baseURL string, cases []*Case, progress func
 
 func runClientCase(ctx context.Context, url string, c *Case) Result {
 	start := time.Now()
-	conn, br, err := clientHandshake(url, handshakeTimeout)
-	if err != nil {
+	failed := func(err error) Result {
 		return Result{
 			ID: c.ID, Description: c.Description,
 			Verdict: Failed, Behavior: Failed, BehaviorClose: Failed,
@@ -39,7 +40,30 @@ func runClientCase(ctx context.Context, url string, c *Case) Result {
 			Duration: time.Since(start),
 		}
 	}
+	var offers []string
+	if c.Compression != nil {
+		for _, o := range c.Compression.Offers {
+			offers = append(offers, o.String())
+		}
+	}
+	conn, br, exts, err := clientHandshake(url, handshakeTimeout, strings.Join(offers, ", "))
+	if err != nil {
+		return failed(err)
+	}
+	var dc *deflateConn
+	if c.Compression != nil {
+		// RFC 7692: a response the offers do not allow fails the connection.
+		resp, ok, err := checkResponse(exts, c.Compression.Offers)
+		if err != nil {
+			conn.Close()
+			return failed(fmt.Errorf("permessage-deflate: %w", err))
+		}
+		if ok {
+			dc = newDeflateConn(resp, false)
+		}
+	}
 	s := newSession(c, conn, br, false)
+	s.deflate = dc
 	stop := context.AfterFunc(ctx, func() { s.drop(true) })
 	defer stop()
 	return s.run()

@@ -18,8 +18,12 @@ const (
 	echoPackets = 4096
 )
 
+// newEchoPeer returns a peer with the echo budgets and permessage-deflate
+// on, as the suite's peers run (sections 12 and 13 need it; the other
+// sections send no offer, or decline it).
 func newEchoPeer() *wspeer.Peer {
 	p := wspeer.NewPeer()
+	p.Compression = true
 	p.InboundBufferSize = echoBuffer
 	p.OutboundBufferSize = echoBuffer
 	p.MaxQueuedPackets = echoPackets

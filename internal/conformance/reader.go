@@ -18,9 +18,13 @@ func (s *Session) readLoop() {
 	}()
 	var msg []byte
 	var msgOp byte
-	inMsg := false
+	inMsg, compressed := false, false
+	var allowedRsv byte
+	if s.deflate != nil {
+		allowedRsv = rsv1
+	}
 	for {
-		f, err := readFrame(s.br, s.server, maxPeerMessage)
+		f, err := readFrame(s.br, s.server, maxPeerMessage, allowedRsv)
 		if err != nil {
 			if errors.Is(err, errPeer) {
 				s.fail(err)
@@ -58,8 +62,12 @@ func (s *Session) readLoop() {
 				s.fail(fmt.Errorf("%w: message exceeds the suite's limit", errPeer))
 				return
 			}
+			if f.opcode == opCont && f.rsv != 0 {
+				s.fail(fmt.Errorf("%w: RSV1 set on a continuation frame", errPeer))
+				return
+			}
 			if f.opcode != opCont {
-				msgOp, msg, inMsg = f.opcode, nil, true
+				msgOp, msg, inMsg, compressed = f.opcode, nil, true, f.rsv&rsv1 != 0
 			}
 			if msg == nil && f.fin {
 				msg = f.payload // unfragmented: no copy
@@ -68,6 +76,12 @@ func (s *Session) readLoop() {
 			}
 			if f.fin {
 				inMsg = false
+				if compressed {
+					if msg, err = s.deflate.inflate(msg, maxPeerMessage); err != nil {
+						s.fail(fmt.Errorf("%w: compressed message: %v", errPeer, err))
+						return
+					}
+				}
 				if msgOp == opText && !utf8.Valid(msg) {
 					s.fail(fmt.Errorf("%w: text message is not UTF-8", errPeer))
 					return

@@ -34,7 +34,7 @@ func lenientServer(t *testing.T) string {
 
 func lenientConn(conn net.Conn) {
 	defer conn.Close()
-	_, br, err := serverHandshake(conn, time.Second)
+	_, br, err := serverHandshake(conn, time.Second, nil)
 	if err != nil {
 		return
 	}

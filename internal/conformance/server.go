@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"sort"
 	"strconv"
 	"sync"
@@ -60,7 +61,35 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 
 func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	defer conn.Close()
-	req, br, err := serverHandshake(conn, handshakeTimeout)
+	// A compression case answers the client's offers as Autobahn's
+	// fuzzingserver does for it; every other request declines them.
+	var c *Case
+	var dc *deflateConn
+	var offerErr error
+	req, br, err := serverHandshake(conn, handshakeTimeout, func(req *http.Request) string {
+		if req.URL.Path != "/runCase" {
+			return ""
+		}
+		n, err := strconv.Atoi(req.URL.Query().Get("case"))
+		if err != nil || n < 1 || n > len(s.Cases) {
+			return ""
+		}
+		c = s.Cases[n-1]
+		if c.Compression == nil {
+			return ""
+		}
+		offers, err := parseOffers(req.Header.Values("Sec-WebSocket-Extensions"))
+		if err != nil {
+			offerErr = err
+			return ""
+		}
+		resp, ok := c.Compression.Accept(offers)
+		if !ok {
+			return ""
+		}
+		dc = newDeflateConn(resp, true)
+		return resp.String()
+	})
 	if err != nil {
 		return
 	}
@@ -81,12 +110,12 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		s.mu.Unlock()
 		closeAfterMessage(conn, br, nil)
 	case "/runCase":
-		n, err := strconv.Atoi(q.Get("case"))
-		if err != nil || n < 1 || n > len(s.Cases) {
+		if c == nil {
 			closeAfterMessage(conn, br, nil)
 			return
 		}
-		sess := newSession(s.Cases[n-1], conn, br, true)
+		sess := newSession(c, conn, br, true)
+		sess.deflate, sess.deflateErr = dc, offerErr
 		stop := context.AfterFunc(ctx, func() { sess.drop(true) })
 		res := sess.run()
 		stop()
@@ -173,7 +202,7 @@ func closeAfterMessage(conn net.Conn, br *bufio.Reader, text []byte) {
 	}
 	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
 	for i := 0; i < 64; i++ {
-		f, err := readFrame(br, true, 1<<20)
+		f, err := readFrame(br, true, 1<<20, 0)
 		if err != nil || f.opcode == opClose {
 			return
 		}

@@ -71,6 +71,12 @@ type Session struct {
 	done          chan struct{}
 	counter       int    // a case's own counter (bump)
 	payload       []byte // a case's own data (setData)
+
+	// deflate is the negotiated permessage-deflate (nil: none); its
+	// compressor is used under wmu, its inflater by the reader only.
+	deflate *deflateConn
+	// deflateErr is why the peer's offer could not be answered (server role).
+	deflateErr error
 }
 
 func newSession(c *Case, conn net.Conn, br *bufio.Reader, server bool) *Session {
@@ -212,6 +218,42 @@ func (s *Session) SendMessage(op byte, payload []byte, fragSize, chop int) {
 	}
 }
 
+// Deflate returns the negotiated permessage-deflate response, and whether
+// there is one.
+func (s *Session) Deflate() (string, bool) {
+	if s.deflate == nil {
+		return "", false
+	}
+	return s.deflate.negotiated, true
+}
+
+// SendCompressed sends a message compressed with the negotiated
+// permessage-deflate, the compressed payload cut in frames of at most
+// fragSize bytes (0: one frame), RSV1 on the first (Autobahn's
+// auto-fragmentation of compressed messages).
+func (s *Session) SendCompressed(op byte, payload []byte, fragSize int) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	z := s.deflate.compress(payload)
+	for i := 0; ; i += fragSize {
+		end := len(z)
+		if fragSize > 0 {
+			end = min(i+fragSize, len(z))
+		}
+		f := Frame{Opcode: opCont, NotFin: end < len(z), Payload: z[i:end]}
+		if i == 0 {
+			f.Opcode, f.Rsv = op, rsv1
+		}
+		s.pending, _ = encodeFrame(s.pending, f, !s.server)
+		if end == len(z) {
+			break
+		}
+	}
+	if len(s.pending) >= 256<<10 {
+		s.flushLocked()
+	}
+}
+
 // SendRaw writes bytes as they are, after what is pending.
 func (s *Session) SendRaw(b []byte) {
 	s.wmu.Lock()
@@ -276,6 +318,13 @@ func (s *Session) bump() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counter++
+	return s.counter
+}
+
+// bumped returns the case's counter.
+func (s *Session) bumped() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.counter
 }
 

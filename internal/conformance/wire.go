@@ -31,6 +31,10 @@ const (
 	opPong   byte = 0xA
 )
 
+// rsv1 is the Frame.Rsv value of the RSV1 bit (permessage-deflate's
+// "compressed").
+const rsv1 byte = 4
+
 // maxPeerMessage bounds what the suite accepts from the peer: the biggest
 // case sends 16 MiB, so anything far beyond is an error, not an allocation.
 const maxPeerMessage = 20 << 20
@@ -114,9 +118,10 @@ type rxFrame struct {
 var errPeer = errors.New("protocol violation by the peer")
 
 // readFrame reads one frame, checking what RFC 6455 requires of every frame:
-// masking by role, no reserved bits (nothing is negotiated), known opcodes,
-// whole and short control frames, minimal length encoding.
-func readFrame(r *bufio.Reader, wantMasked bool, max int) (rxFrame, error) {
+// masking by role, no reserved bits but those in allowedRsv on data frames
+// (RSV1 with permessage-deflate), known opcodes, whole and short control
+// frames, minimal length encoding.
+func readFrame(r *bufio.Reader, wantMasked bool, max int, allowedRsv byte) (rxFrame, error) {
 	var h [2]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return rxFrame{}, err
@@ -147,7 +152,7 @@ func readFrame(r *bufio.Reader, wantMasked bool, max int) (rxFrame, error) {
 	switch {
 	case masked != wantMasked:
 		return f, fmt.Errorf("%w: frame mask bit %v, want %v", errPeer, masked, wantMasked)
-	case f.rsv != 0:
+	case f.rsv&^allowedRsv != 0 || f.rsv != 0 && f.opcode >= 8:
 		return f, fmt.Errorf("%w: reserved bits %d set", errPeer, f.rsv)
 	case f.opcode >= 3 && f.opcode <= 7 || f.opcode >= 0xB:
 		return f, fmt.Errorf("%w: reserved opcode %#x", errPeer, f.opcode)
@@ -208,23 +213,25 @@ func acceptKey(key string) string {
 }
 
 // clientHandshake dials rawURL (ws:// only) and performs the opening
-// handshake with raw bytes. The returned reader holds any bytes read past the
-// response.
-func clientHandshake(rawURL string, timeout time.Duration) (net.Conn, *bufio.Reader, error) {
+// handshake with raw bytes, offering extensions (a Sec-WebSocket-Extensions
+// value; "" for none). The returned reader holds any bytes read past the
+// response; exts are the response's Sec-WebSocket-Extensions values, which
+// must be empty when nothing was offered.
+func clientHandshake(rawURL string, timeout time.Duration, extensions string) (conn net.Conn, br *bufio.Reader, exts []string, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if u.Scheme != "ws" {
-		return nil, nil, fmt.Errorf("only ws:// URLs are supported, got %q", rawURL)
+		return nil, nil, nil, fmt.Errorf("only ws:// URLs are supported, got %q", rawURL)
 	}
 	host := u.Host
 	if u.Port() == "" {
 		host = net.JoinHostPort(u.Hostname(), "80")
 	}
-	conn, err := net.DialTimeout("tcp", host, timeout)
+	conn, err = net.DialTimeout("tcp", host, timeout)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
@@ -236,21 +243,26 @@ func clientHandshake(rawURL string, timeout time.Duration) (net.Conn, *bufio.Rea
 	key := base64.StdEncoding.EncodeToString(k[:])
 	target := u.RequestURI()
 	req := "GET " + target + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: wspeer-conformance\r\n\r\n"
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: wspeer-conformance\r\n"
+	if extensions != "" {
+		req += "Sec-WebSocket-Extensions: " + extensions + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := io.WriteString(conn, req); err != nil {
 		conn.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	br := bufio.NewReaderSize(conn, 64<<10)
+	br = bufio.NewReaderSize(conn, 64<<10)
 	resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
 	if err != nil {
 		conn.Close()
-		return nil, nil, fmt.Errorf("reading the handshake response: %w", err)
+		return nil, nil, nil, fmt.Errorf("reading the handshake response: %w", err)
 	}
-	bad := func(why string) (net.Conn, *bufio.Reader, error) {
+	bad := func(why string) (net.Conn, *bufio.Reader, []string, error) {
 		conn.Close()
-		return nil, nil, fmt.Errorf("bad handshake response (%s): %s", resp.Status, why)
+		return nil, nil, nil, fmt.Errorf("bad handshake response (%s): %s", resp.Status, why)
 	}
+	exts = resp.Header.Values("Sec-WebSocket-Extensions")
 	switch {
 	case resp.StatusCode != http.StatusSwitchingProtocols:
 		return bad("status is not 101")
@@ -260,17 +272,18 @@ func clientHandshake(rawURL string, timeout time.Duration) (net.Conn, *bufio.Rea
 		return bad("Connection lacks upgrade")
 	case resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(key):
 		return bad("wrong Sec-WebSocket-Accept")
-	case resp.Header.Get("Sec-WebSocket-Extensions") != "":
+	case extensions == "" && len(exts) > 0:
 		return bad("extension accepted though none was offered")
 	}
 	conn.SetDeadline(time.Time{})
-	return conn, br, nil
+	return conn, br, exts, nil
 }
 
 // serverHandshake reads a client's opening request from conn and answers it
-// with 101. It returns the request (for its URL) and the reader holding any
-// bytes past the request.
-func serverHandshake(conn net.Conn, timeout time.Duration) (*http.Request, *bufio.Reader, error) {
+// with 101, with the Sec-WebSocket-Extensions value extensions returns for
+// the request (nil or "": none). It returns the request (for its URL) and the
+// reader holding any bytes past the request.
+func serverHandshake(conn net.Conn, timeout time.Duration, extensions func(*http.Request) string) (*http.Request, *bufio.Reader, error) {
 	conn.SetDeadline(time.Now().Add(timeout))
 	defer conn.SetDeadline(time.Time{})
 	br := bufio.NewReaderSize(conn, 64<<10)
@@ -297,7 +310,13 @@ func serverHandshake(conn net.Conn, timeout time.Duration) (*http.Request, *bufi
 		return nil, nil, fmt.Errorf("bad handshake request: %s", why)
 	}
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		acceptKey(key) + "\r\nServer: wspeer-conformance\r\n\r\n"
+		acceptKey(key) + "\r\nServer: wspeer-conformance\r\n"
+	if extensions != nil {
+		if ext := extensions(req); ext != "" {
+			resp += "Sec-WebSocket-Extensions: " + ext + "\r\n"
+		}
+	}
+	resp += "\r\n"
 	if _, err := io.WriteString(conn, resp); err != nil {
 		return nil, nil, err
 	}

@@ -153,14 +153,14 @@ func AcceptDeflate(response string) (*Deflate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.serverBits != 0 {
-		// RFC 7692 7.1.2.1: only an answer to an offer of server_max_window_bits
-		// may carry it, and ClientDeflateOffer has none.
-		return nil, fmt.Errorf("%w: server_max_window_bits was not offered", ErrBadDeflate)
-	}
 	d := &Deflate{OwnWindowBits: 15, PeerWindowBits: 15, PeerNoContextTakeover: p.serverNoTakeover}
 	if p.clientBits != 0 {
 		d.OwnWindowBits = p.clientBits // allowed: we offered client_max_window_bits
+	}
+	if p.serverBits != 0 {
+		// RFC 7692 7.1.2.1 lets a server state a smaller window of its own
+		// even unasked; inflating needs nothing more than its 32 KiB window.
+		d.PeerWindowBits = p.serverBits
 	}
 	return d, nil
 }

@@ -1,5 +1,7 @@
 // Command wsconform runs wspeer's conformance suite (Autobahn TestSuite
-// sections 1-7, 9 and 10) against any WebSocket implementation.
+// sections 1-7, 9, 10, 12 and 13) against any WebSocket implementation.
+// Sections 12 and 13 (permessage-deflate) send fewer messages per case than
+// Autobahn's 1000 unless -full is given.
 //
 // Client role, against a server's echo endpoint:
 //
@@ -35,6 +37,7 @@ func main() {
 	casesFlag := flag.String("cases", "", "comma-separated case patterns (\"1.1.1\", \"6.4*\", \"9.\"); default all")
 	once := flag.Bool("once", false, "server role: exit after the first agent's /updateReports")
 	verbose := flag.Bool("v", false, "print each case as it finishes")
+	full := flag.Bool("full", false, "sections 12 and 13: send Autobahn's 1000 messages per case")
 	flag.Parse()
 	if (*url == "") == (*serve == "") {
 		fmt.Fprintln(os.Stderr, "wsconform: give exactly one of -url or -serve")
@@ -45,7 +48,11 @@ func main() {
 	if *casesFlag != "" {
 		patterns = strings.Split(*casesFlag, ",")
 	}
-	cases := conformance.Select(conformance.AllCases(), patterns...)
+	all := conformance.AllCases()
+	if *full {
+		all = conformance.AllCasesFull()
+	}
+	cases := conformance.Select(all, patterns...)
 	if len(cases) == 0 {
 		fmt.Fprintln(os.Stderr, "wsconform: no case matches", *casesFlag)
 		os.Exit(2)
