@@ -248,13 +248,6 @@ func clientTLSConfig(cfg *tls.Config, host string) *tls.Config {
 	return cfg
 }
 
-// isServerConfig reports whether cfg is meant for a server: it has
-// certificates but nothing that identifies a server to verify.
-func isServerConfig(cfg *tls.Config) bool {
-	return cfg != nil && (len(cfg.Certificates) > 0 || cfg.GetCertificate != nil || cfg.ClientCAs != nil) &&
-		cfg.RootCAs == nil && cfg.ServerName == "" && !cfg.InsecureSkipVerify
-}
-
 // ConnectToURL starts connecting to a ws:// or wss:// URL and returns at once:
 // name resolution, the TCP connect (each address in turn), TLS and the opening
 // handshake progress inside Poll, each bounded by a timeout. The peer is then

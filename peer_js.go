@@ -177,8 +177,7 @@ func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
 	if err != nil {
 		return err
 	}
-	if tlsConfig != nil && (len(tlsConfig.Certificates) > 0 || tlsConfig.GetCertificate != nil || tlsConfig.ClientCAs != nil) &&
-		tlsConfig.RootCAs == nil && tlsConfig.ServerName == "" && !tlsConfig.InsecureSkipVerify {
+	if isServerConfig(tlsConfig) {
 		return fmt.Errorf("%w: a server TLS configuration cannot connect", ErrInvalidParameter)
 	}
 	ctor := js.Global().Get("WebSocket")

@@ -72,3 +72,10 @@ func TLSServer(cert tls.Certificate) *tls.Config {
 		NextProtos:   []string{"http/1.1"},
 	}
 }
+
+// isServerConfig reports whether cfg is meant for a server: it has
+// certificates but nothing that identifies a server to verify.
+func isServerConfig(cfg *tls.Config) bool {
+	return cfg != nil && (len(cfg.Certificates) > 0 || cfg.GetCertificate != nil || cfg.ClientCAs != nil) &&
+		cfg.RootCAs == nil && cfg.ServerName == "" && !cfg.InsecureSkipVerify
+}
