@@ -72,6 +72,11 @@ type Peer struct {
 	// Proxy is ignored by the browser build: the browser applies its own proxy
 	// settings.
 	Proxy func(*http.Request) (*url.URL, error)
+	// Compression is ignored by the browser build: the browser negotiates
+	// permessage-deflate by itself, and compresses and inflates for the page.
+	Compression bool
+	// CompressionThreshold is ignored by the browser build (see Compression).
+	CompressionThreshold int
 
 	mu           sync.Mutex
 	state        State
@@ -137,14 +142,15 @@ type webSocket struct {
 // timeouts of DefaultDialTimeout, DefaultHandshakeTimeout and DefaultCloseTimeout.
 func NewPeer() *Peer {
 	return &Peer{
-		InboundBufferSize:  DefaultBufferSize,
-		OutboundBufferSize: DefaultBufferSize,
-		MaxQueuedPackets:   DefaultMaxQueuedPackets,
-		DialTimeout:        DefaultDialTimeout,
-		HandshakeTimeout:   DefaultHandshakeTimeout,
-		CloseTimeout:       DefaultCloseTimeout,
-		state:              StateClosed,
-		closeCode:          -1,
+		InboundBufferSize:    DefaultBufferSize,
+		OutboundBufferSize:   DefaultBufferSize,
+		MaxQueuedPackets:     DefaultMaxQueuedPackets,
+		DialTimeout:          DefaultDialTimeout,
+		HandshakeTimeout:     DefaultHandshakeTimeout,
+		CloseTimeout:         DefaultCloseTimeout,
+		CompressionThreshold: DefaultCompressionThreshold,
+		state:                StateClosed,
+		closeCode:            -1,
 	}
 }
 
