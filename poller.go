@@ -106,12 +106,13 @@ func (p *Peer) status(notify func()) peerStatus {
 	}
 	wantRead := p.rbuf == nil || p.rend < len(p.rbuf) || p.roff > 0
 	wantWrite := p.woff < len(p.wbuf)
+	ready := p.tr.watch(notify, wantRead, wantWrite)
 	if fd := p.tr.sysfd(); fd >= 0 {
 		st.fd, st.wantRead, st.wantWrite = fd, wantRead, wantWrite
 		return st
 	}
 	// Another transport: its goroutines wake the Poller through notify; the
 	// check also catches what happened before notify was installed.
-	st.ready = p.tr.watch(notify, wantRead, wantWrite)
+	st.ready = ready
 	return st
 }

@@ -3,6 +3,7 @@
 package wspeer
 
 import (
+	"container/heap"
 	"context"
 	"os"
 	"sync"
@@ -16,24 +17,54 @@ import (
 // A pipe wakes it for everything else: dials and stream transports finishing
 // work on their goroutines, Add and Remove from other goroutines, ctx ending.
 type epollPoller struct {
-	epfd       int
-	wakeR      int
-	wakeW      int
-	notifyFunc func()
+	epfd  int
+	wakeR int
+	wakeW int
 
-	mu    sync.Mutex
-	peers map[*Peer]*epollEntry
-	byFD  map[int]*Peer
-	order []*Peer // scan order, rebuilt when peers change
-	dirty bool
+	mu     sync.Mutex
+	peers  map[*Peer]*epollEntry
+	byFD   map[int]*Peer
+	dirty  map[*Peer]struct{} // to look at again: added, notified, or returned last time
+	last   []*Peer            // returned by the previous Wait
+	timers timerHeap
 
+	scan   []*Peer
 	events []syscall.EpollEvent
 }
 
+// A Wait looks only at the peers that may have changed: those added, those a
+// notify named (their dial ended, their stream transport progressed, a send
+// or Close from another goroutine woke them), those it returned last time
+// (the application has polled them since), and those whose timer is due.
+// Everything else waits in the epoll set, so a wake-up costs the same with ten
+// peers or ten thousand.
+
 type epollEntry struct {
-	fd     int    // registered descriptor, or -1
-	events uint32 // registered interest
-	closed bool   // CLOSED already reported
+	fd       int       // registered descriptor, or -1
+	events   uint32    // registered interest
+	closed   bool      // CLOSED already reported
+	deadline time.Time // the peer's next timer, as last seen
+	notify   func()    // marks this peer dirty and wakes Wait
+}
+
+// timerHeap orders peers' timers; an entry whose peer has since changed its
+// deadline is stale and skipped.
+type timerHeap []timerItem
+
+type timerItem struct {
+	at time.Time
+	p  *Peer
+}
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timerItem)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
 }
 
 func newPollerImpl() (pollerImpl, error) {
@@ -54,8 +85,8 @@ func newPollerImpl() (pollerImpl, error) {
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
 	e := &epollPoller{epfd: epfd, wakeR: pipe[0], wakeW: pipe[1],
-		peers: map[*Peer]*epollEntry{}, byFD: map[int]*Peer{}, events: make([]syscall.EpollEvent, 256)}
-	e.notifyFunc = e.notify
+		peers: map[*Peer]*epollEntry{}, byFD: map[int]*Peer{}, dirty: map[*Peer]struct{}{},
+		events: make([]syscall.EpollEvent, 256)}
 	return e, nil
 }
 
@@ -68,8 +99,18 @@ func (e *epollPoller) notify() {
 func (e *epollPoller) add(p *Peer) {
 	e.mu.Lock()
 	if _, ok := e.peers[p]; !ok {
-		e.peers[p] = &epollEntry{fd: -1}
-		e.dirty = true
+		e.peers[p] = &epollEntry{fd: -1, notify: func() { e.mark(p) }}
+		e.dirty[p] = struct{}{}
+	}
+	e.mu.Unlock()
+	e.notify()
+}
+
+// mark asks the next round of Wait to look at p again.
+func (e *epollPoller) mark(p *Peer) {
+	e.mu.Lock()
+	if _, ok := e.peers[p]; ok {
+		e.dirty[p] = struct{}{}
 	}
 	e.mu.Unlock()
 	e.notify()
@@ -80,7 +121,7 @@ func (e *epollPoller) remove(p *Peer) {
 	if ent, ok := e.peers[p]; ok {
 		e.unregisterLocked(p, ent, true)
 		delete(e.peers, p)
-		e.dirty = true
+		delete(e.dirty, p)
 	}
 	e.mu.Unlock()
 	p.status(nil) // uninstall the wake-up
@@ -150,56 +191,57 @@ func (e *epollPoller) wait(ctx context.Context, dst []*Peer) ([]*Peer, error) {
 		stop := context.AfterFunc(ctx, e.notify)
 		defer stop()
 	}
+	start := len(dst)
+	e.mu.Lock()
+	for _, p := range e.last {
+		if _, ok := e.peers[p]; ok {
+			e.dirty[p] = struct{}{}
+		}
+	}
+	e.last = e.last[:0]
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.last = append(e.last[:0], dst[start:]...)
+		e.mu.Unlock()
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return dst, err
 		}
-		start := len(dst)
-		var deadline time.Time
 		e.mu.Lock()
-		if e.dirty {
-			e.order = e.order[:0]
-			for p := range e.peers {
-				e.order = append(e.order, p)
-			}
-			e.dirty = false
+		e.scan = e.scan[:0]
+		for p := range e.dirty {
+			e.scan = append(e.scan, p)
 		}
-		peers := e.order
+		clear(e.dirty)
 		e.mu.Unlock()
-		// Peer locks are taken outside the Poller's lock: a peer's own
-		// goroutines call notify, which must never wait for a scan.
-		for _, p := range peers {
-			st := p.status(e.notifyFunc)
-			e.mu.Lock()
-			ent := e.peers[p]
-			if ent == nil { // removed meanwhile
-				e.mu.Unlock()
-				continue
-			}
-			if st.closed {
-				e.unregisterLocked(p, ent, false)
-				if !ent.closed {
-					ent.closed = true
-					dst = append(dst, p)
-				}
-				e.mu.Unlock()
-				continue
-			}
-			ent.closed = false
-			e.syncLocked(p, ent, st)
-			e.mu.Unlock()
-			if st.ready {
-				dst = append(dst, p)
-			} else if !st.deadline.IsZero() && (deadline.IsZero() || st.deadline.Before(deadline)) {
-				deadline = st.deadline
-			}
-		}
+		dst = e.scanLocked(e.scan, dst)
 		if len(dst) > start {
 			return dst, nil
 		}
+		// Timers that are due are Poll's work; the next one bounds the wait.
+		now := time.Now()
 		timeout := -1
-		if !deadline.IsZero() {
-			timeout = int(time.Until(deadline)/time.Millisecond) + 1
+		e.mu.Lock()
+		for e.timers.Len() > 0 {
+			it := e.timers[0]
+			ent := e.peers[it.p]
+			if ent == nil || !ent.deadline.Equal(it.at) {
+				heap.Pop(&e.timers) // stale
+				continue
+			}
+			if it.at.After(now) {
+				timeout = int(it.at.Sub(now)/time.Millisecond) + 1
+				break
+			}
+			heap.Pop(&e.timers)
+			ent.deadline = time.Time{}
+			dst = append(dst, it.p)
+		}
+		e.mu.Unlock()
+		if len(dst) > start {
+			return dst, nil
 		}
 		n, err := syscall.EpollWait(e.epfd, e.events, timeout)
 		if err != nil && err != syscall.EINTR {
@@ -228,8 +270,51 @@ func (e *epollPoller) wait(ctx context.Context, dst []*Peer) ([]*Peer, error) {
 		if len(dst) > start {
 			return dst, nil
 		}
-		// A wake-up or a timer: the next scan finds what it means.
+		// A wake-up or a timer: the next round finds what it means.
 	}
+}
+
+// scanLocked looks at each peer of scan: registration, CLOSED, readiness,
+// timer. Peer locks are taken outside the Poller's lock: a peer's own
+// goroutines call notify, which must never wait for a scan.
+func (e *epollPoller) scanLocked(scan []*Peer, dst []*Peer) []*Peer {
+	for _, p := range scan {
+		e.mu.Lock()
+		ent := e.peers[p]
+		e.mu.Unlock()
+		if ent == nil {
+			continue
+		}
+		st := p.status(ent.notify)
+		e.mu.Lock()
+		if e.peers[p] != ent { // removed meanwhile
+			e.mu.Unlock()
+			continue
+		}
+		if st.closed {
+			e.unregisterLocked(p, ent, false)
+			ent.deadline = time.Time{}
+			if !ent.closed {
+				ent.closed = true
+				dst = append(dst, p)
+			}
+			e.mu.Unlock()
+			continue
+		}
+		ent.closed = false
+		e.syncLocked(p, ent, st)
+		if !st.deadline.Equal(ent.deadline) {
+			ent.deadline = st.deadline
+			if !st.deadline.IsZero() {
+				heap.Push(&e.timers, timerItem{at: st.deadline, p: p})
+			}
+		}
+		e.mu.Unlock()
+		if st.ready {
+			dst = append(dst, p)
+		}
+	}
+	return dst
 }
 
 func (e *epollPoller) close() error {
@@ -240,6 +325,8 @@ func (e *epollPoller) close() error {
 	}
 	e.peers = map[*Peer]*epollEntry{}
 	e.byFD = map[int]*Peer{}
+	clear(e.dirty)
+	e.timers = nil
 	e.mu.Unlock()
 	for _, p := range peers {
 		p.status(nil)

@@ -233,3 +233,42 @@ func TestPollerTimersDialsAndClosed(t *testing.T) {
 		t.Fatal(pl.Len())
 	}
 }
+
+func TestPollerFlushesASendFromAnotherGoroutine(t *testing.T) {
+	// A message larger than the socket buffers, sent by another goroutine:
+	// the rest of it must be written by the Poller's loop alone, with no
+	// inbound traffic to wake it.
+	pl, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	p, rc := openServer(t, func(p *Peer) { p.OutboundBufferSize = 16 << 20 })
+	pl.Add(p)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	go func() {
+		var ready []*Peer
+		for {
+			var err error
+			if ready, err = pl.Wait(ctx, ready[:0]); err != nil {
+				return
+			}
+			for _, q := range ready {
+				q.Poll()
+			}
+		}
+	}()
+	msg := make([]byte, 8<<20)
+	for i := range msg {
+		msg[i] = byte(i)
+	}
+	time.Sleep(20 * time.Millisecond) // let the loop park in Wait
+	if err := p.PutPacket(msg); err != nil {
+		t.Fatal(err)
+	}
+	f := rc.readFrame()
+	if len(f.payload) != len(msg) || f.payload[12345] != msg[12345] {
+		t.Fatalf("got %d bytes", len(f.payload))
+	}
+}

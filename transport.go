@@ -35,9 +35,9 @@ type transport interface {
 	close() error
 	// sysfd returns the socket a Poller can watch directly, or -1.
 	sysfd() int
-	// watch installs notify, called when a read (if r) or write (if w)
-	// attempt could progress, for transports a Poller cannot watch by
-	// descriptor; it reports whether one can progress already.
+	// watch installs a Poller's notify, called on wake and, for transports a
+	// Poller cannot watch by descriptor, when a read (if r) or write (if w)
+	// attempt could progress; it reports whether one can progress already.
 	watch(notify func(), r, w bool) bool
 }
 

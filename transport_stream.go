@@ -211,7 +211,15 @@ func (t *streamTransport) wait(ctx context.Context, r bool, flush flusher, deadl
 	}
 }
 
-func (t *streamTransport) wake() { t.wk.wake() }
+func (t *streamTransport) wake() {
+	t.wk.wake()
+	t.mu.Lock()
+	notify := t.notify
+	t.mu.Unlock()
+	if notify != nil {
+		notify()
+	}
+}
 
 func (t *streamTransport) close() error {
 	t.mu.Lock()

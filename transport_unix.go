@@ -23,6 +23,7 @@ type rawTransport struct {
 	mu      sync.Mutex
 	waiting bool // a wait is parked on the socket; wake interrupts it with a past deadline
 	dlSet   bool // a deadline is set on the conn (each SetDeadline costs; skip the no-ops)
+	notify  func() // a Poller's wake-up: wake calls it too
 
 	// One read and one write attempt at a time (the peer's lock serializes
 	// them): their arguments and results live here, and the functions handed
@@ -181,7 +182,11 @@ func (t *rawTransport) wake() {
 		t.setDeadlineLocked(longAgo)
 	}
 	t.wk.wake()
+	notify := t.notify
 	t.mu.Unlock()
+	if notify != nil {
+		notify() // the Poller rescans the peer: a send may now need writing
+	}
 }
 
 func (t *rawTransport) close() error {
@@ -191,5 +196,11 @@ func (t *rawTransport) close() error {
 
 func (t *rawTransport) sysfd() int { return t.fd }
 
-// watch is not needed: a Poller watches the descriptor itself.
-func (t *rawTransport) watch(func(), bool, bool) bool { return false }
+// watch installs the Poller's wake-up, which wake calls; readiness itself the
+// Poller sees on the descriptor.
+func (t *rawTransport) watch(notify func(), _, _ bool) bool {
+	t.mu.Lock()
+	t.notify = notify
+	t.mu.Unlock()
+	return false
+}
