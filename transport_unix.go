@@ -21,8 +21,8 @@ type rawTransport struct {
 
 	wk      waker
 	mu      sync.Mutex
-	waiting bool // a wait is parked on the socket; wake interrupts it with a past deadline
-	dlSet   bool // a deadline is set on the conn (each SetDeadline costs; skip the no-ops)
+	waiting bool   // a wait is parked on the socket; wake interrupts it with a past deadline
+	dlSet   bool   // a deadline is set on the conn (each SetDeadline costs; skip the no-ops)
 	notify  func() // a Poller's wake-up: wake calls it too
 
 	// One read and one write attempt at a time (the peer's lock serializes
