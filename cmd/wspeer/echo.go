@@ -34,43 +34,26 @@ that peer stops) until the peer reads. This is the server to point conformance
 suites, interop tests and benchmarks at.
 
 It is built the Godot way: net.Listen + AcceptStream and a single poll loop
-over all peers. When rounds find nothing to do, the loop sleeps: 50µs at
-first, doubling up to 1 ms, so an idle server costs about 1000 cheap wake-ups
-a second, not a core (and a quiet moment under load costs little latency).
+over all peers. A wspeer.Poller tells the loop which peers have work, so it
+neither spins nor sleeps, and an idle peer costs no goroutine.
 
 On start it prints "listening on ws://HOST:PORT" (wss:// with TLS) on stdout;
 logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 		"wspeer echo -listen 127.0.0.1:9001 -protocol chat")
-	listen := fs.String("listen", "127.0.0.1:9001", "TCP `address` to listen on (port 0 picks a free port)")
-	var protocols protocolList
-	fs.Var(&protocols, "protocol", "a subprotocol the server supports (repeatable; the client's order decides)")
-	certFile := fs.String("tls-cert", "", "certificate `file` (PEM) for wss://")
-	keyFile := fs.String("tls-key", "", "private key `file` (PEM) for wss://")
-	maxMessage := byteSize(defaultMaxMessage)
-	fs.Var(&maxMessage, "max-message", "inbound and outbound buffer `size` per peer (largest message)")
+	var sf serverFlags
+	sf.register(fs, "127.0.0.1:9001", defaultMaxMessage, "wss://")
 	maxPackets := fs.Int("max-packets", defaultMaxPackets, "messages queued per direction per peer")
-	compress := fs.Bool("compress", false, "negotiate permessage-deflate compression (RFC 7692)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	log := newLogger()
-	tlsConf, err := loadServerTLS(*certFile, *keyFile)
-	if err != nil {
-		log.Error("echo", "err", err)
-		return exitUsage
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		log.Error("listen", "err", err)
-		return exitFailure
+	ln, tlsConf, code, ok := sf.open(log, "echo")
+	if !ok {
+		return code
 	}
 	newPeer := func() *wspeer.Peer {
-		p := wspeer.NewPeer()
-		p.InboundBufferSize = int(maxMessage)
-		p.OutboundBufferSize = int(maxMessage)
+		p := sf.newPeer()
 		p.MaxQueuedPackets = *maxPackets
-		p.SupportedProtocols = protocols.stringList
-		p.Compression = *compress
 		return p
 	}
 	if *maxPackets <= 0 {

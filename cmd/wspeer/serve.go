@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -37,29 +36,17 @@ Browsers' Origin must match the host, or one of the -origin patterns
 "listening on ws://HOST:PORT" and the page's http:// URL on stdout; logs go to
 stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 		"wspeer serve -listen 127.0.0.1:8080   # then open http://127.0.0.1:8080 in two tabs")
-	listen := fs.String("listen", "127.0.0.1:8080", "TCP `address` to listen on (port 0 picks a free port)")
-	var protocols protocolList
+	var sf serverFlags
+	sf.register(fs, "127.0.0.1:8080", 1<<20, "https:// and wss://")
 	var origins stringList
-	fs.Var(&protocols, "protocol", "a subprotocol the server supports (repeatable; the client's order decides)")
 	fs.Var(&origins, "origin", "an extra allowed Origin host `pattern` (repeatable)")
-	certFile := fs.String("tls-cert", "", "certificate `file` (PEM) for https:// and wss://")
-	keyFile := fs.String("tls-key", "", "private key `file` (PEM) for https:// and wss://")
-	maxMessage := byteSize(1 << 20)
-	fs.Var(&maxMessage, "max-message", "inbound and outbound buffer `size` per peer (largest message)")
-	compress := fs.Bool("compress", false, "negotiate permessage-deflate compression (RFC 7692)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	log := newLogger()
-	tlsConf, err := loadServerTLS(*certFile, *keyFile)
-	if err != nil {
-		log.Error("serve", "err", err)
-		return exitUsage
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		log.Error("listen", "err", err)
-		return exitFailure
+	ln, tlsConf, code, ok := sf.open(log, "serve")
+	if !ok {
+		return code
 	}
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
@@ -67,15 +54,9 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	s := &server{
 		log: log,
 		up: wspeer.Upgrader{
-			Protocols:      protocols.stringList,
+			Protocols:      sf.protocols.stringList,
 			OriginPatterns: origins,
-			NewPeer: func() *wspeer.Peer {
-				p := wspeer.NewPeer()
-				p.InboundBufferSize = int(maxMessage)
-				p.OutboundBufferSize = int(maxMessage)
-				p.Compression = *compress
-				return p
-			},
+			NewPeer:        sf.newPeer,
 		},
 		peers: make(map[*wspeer.Peer]struct{}),
 	}
