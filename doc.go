@@ -44,7 +44,7 @@
 //	ERR_INVALID_PARAMETER                    ErrInvalidParameter
 //	ERR_ALREADY_IN_USE                       ErrInUse
 //	FAILED (send when not open)              ErrNotOpen
-//	ERR_OUT_OF_MEMORY (buffer full)          ErrBufferFull
+//	ERR_OUT_OF_MEMORY (buffer full)          ErrBufferFull (full now), ErrTooLarge (never fits)
 //	ERR_UNAVAILABLE (no packet)              ErrNoPacket
 //
 // # The browser build

@@ -20,6 +20,9 @@ var (
 	// ErrBufferFull reports a send that would exceed OutboundBufferSize or
 	// MaxQueuedPackets; nothing was queued (Godot's ERR_OUT_OF_MEMORY).
 	ErrBufferFull = errors.New("wspeer: outbound buffer full")
+	// ErrTooLarge reports a send of a message larger than OutboundBufferSize:
+	// unlike ErrBufferFull, waiting does not help, it can never be queued.
+	ErrTooLarge = errors.New("wspeer: message larger than the outbound buffer")
 	// ErrNoPacket reports GetPacket with no packet queued (Godot's ERR_UNAVAILABLE).
 	ErrNoPacket = errors.New("wspeer: no packet available")
 	// ErrInvalidUTF8 reports a text message that is not valid UTF-8.

@@ -42,7 +42,7 @@ func TestOutgoingFramesClientMasked(t *testing.T) {
 	if err := p.SendText("hello"); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.PutPacket(bytes.Repeat([]byte{1}, 70000)); !errors.Is(err, ErrBufferFull) {
+	if err := p.PutPacket(bytes.Repeat([]byte{1}, 70000)); !errors.Is(err, ErrTooLarge) || errors.Is(err, ErrBufferFull) {
 		t.Fatalf("over the outbound budget: %v", err)
 	}
 	if err := p.PutPacket(bytes.Repeat([]byte{1}, 65535-5)); err != nil {
@@ -139,11 +139,14 @@ func TestInboundLimitExactAndOver(t *testing.T) {
 
 func TestOutboundLimit(t *testing.T) {
 	p, _ := openServer(t, func(p *Peer) { p.OutboundBufferSize = 100; p.MaxQueuedPackets = 3 })
-	if err := p.Send(make([]byte, 101), WriteModeBinary); !errors.Is(err, ErrBufferFull) {
-		t.Fatalf("101 > 100: %v", err)
+	if err := p.Send(make([]byte, 101), WriteModeBinary); !errors.Is(err, ErrTooLarge) || errors.Is(err, ErrBufferFull) {
+		t.Fatalf("101 > 100 can never fit: %v", err)
 	}
 	if err := p.Send(make([]byte, 100), WriteModeBinary); err != nil {
 		t.Fatalf("exactly the budget: %v", err)
+	}
+	if err := p.Send(make([]byte, 1), WriteModeBinary); err != nil && (!errors.Is(err, ErrBufferFull) || errors.Is(err, ErrTooLarge)) {
+		t.Fatalf("1 byte behind a full budget is 'full now': %v", err)
 	}
 	if err := p.SendText("x\xff"); !errors.Is(err, ErrInvalidUTF8) {
 		t.Fatalf("invalid text: %v", err)

@@ -131,7 +131,7 @@ func FuzzPeerServer(f *testing.F) {
 					if p.WasStringPacket() {
 						mode = WriteModeText
 					}
-					if err := p.Send(b, mode); err != nil && !errors.Is(err, ErrBufferFull) && !errors.Is(err, ErrNotOpen) {
+					if err := p.Send(b, mode); err != nil && !errors.Is(err, ErrBufferFull) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrNotOpen) {
 						t.Fatalf("echo: %v", err)
 					}
 				}

@@ -77,9 +77,11 @@ func (p *Peer) WasStringPacket() bool {
 // packets (it has read one since the last Poll and more are waiting), the
 // attempt is left to the send that follows the last of them (or to Poll), so
 // that the replies to a burst go out in one system call. It fails with ErrNotOpen unless OPEN, with
-// ErrInvalidUTF8 for text that is not UTF-8, and with ErrBufferFull when the
-// message would exceed OutboundBufferSize or MaxQueuedPackets (nothing is
-// queued then). An empty msg sends an empty message. Concurrent sends each
+// ErrInvalidUTF8 for text that is not UTF-8, with ErrTooLarge when msg alone
+// is larger than OutboundBufferSize (it can never be sent), and with
+// ErrBufferFull when the queued messages leave no room for it now
+// (OutboundBufferSize or MaxQueuedPackets; retry after Poll has written some).
+// Nothing is queued on an error. An empty msg sends an empty message. Concurrent sends each
 // stay whole.
 func (p *Peer) Send(msg []byte, mode WriteMode) error {
 	var op proto.Opcode
@@ -123,6 +125,9 @@ func (p *Peer) PutPacket(b []byte) error {
 func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
 	if p.state != StateOpen || p.eng.CloseSent() {
 		return ErrNotOpen
+	}
+	if len(msg) > p.cfg.outMax {
+		return fmt.Errorf("%w: %d bytes, OutboundBufferSize %d", ErrTooLarge, len(msg), p.cfg.outMax)
 	}
 	if len(p.outMsgs) >= p.cfg.maxPackets {
 		return fmt.Errorf("%w: %d messages queued", ErrBufferFull, len(p.outMsgs))

@@ -172,7 +172,8 @@ func (p *Peer) WasStringPacket() bool {
 // Send hands msg to the browser as one text or binary message. It fails with
 // ErrNotOpen unless OPEN (and the browser's socket too), with ErrInvalidUTF8
 // for text that is not UTF-8 (Godot's Web build silently replaces invalid
-// bytes), and with ErrBufferFull when the browser's bufferedAmount plus
+// bytes), with ErrTooLarge when msg alone exceeds OutboundBufferSize, and
+// with ErrBufferFull when the browser's bufferedAmount plus
 // len(msg) would exceed OutboundBufferSize — the native build's rule, where
 // Godot's Web build fails already at equality. An empty msg sends an empty
 // message.
@@ -215,6 +216,9 @@ func (p *Peer) send(msg any, n int, text bool) error {
 		return ErrNotOpen
 	}
 	ws := p.sock.ws
+	if n > p.cfg.outMax {
+		return fmt.Errorf("%w: %d bytes, OutboundBufferSize %d", ErrTooLarge, n, p.cfg.outMax)
+	}
 	queued := ws.Get("bufferedAmount").Int()
 	if queued+n > p.cfg.outMax {
 		return fmt.Errorf("%w: %d bytes queued, %d more would exceed %d", ErrBufferFull, queued, n, p.cfg.outMax)

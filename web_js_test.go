@@ -299,8 +299,8 @@ func TestWebWait(t *testing.T) {
 
 func TestWebBudgets(t *testing.T) {
 	p := open(t, serverURL(t, "WSPEER_WS", "/echo?id=outbound"), func(p *Peer) { p.OutboundBufferSize = 10 })
-	if err := p.PutPacket(make([]byte, 11)); !errors.Is(err, ErrBufferFull) {
-		t.Errorf("11 bytes with a budget of 10: %v, want ErrBufferFull", err)
+	if err := p.PutPacket(make([]byte, 11)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("11 bytes with a budget of 10: %v, want ErrTooLarge", err)
 	}
 	if err := p.PutPacket(make([]byte, 10)); err != nil { // queued + new > budget fails, = does not
 		t.Errorf("10 bytes with a budget of 10: %v", err)
