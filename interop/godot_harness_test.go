@@ -36,7 +36,8 @@ func requireGodot(t *testing.T) *godot {
 
 // run starts `godot3-server --no-window --path project -s script args...`:
 // project is a folder holding project.godot (its settings apply) and script,
-// a GDScript extending SceneTree or MainLoop, relative to project. Godot gets
+// a GDScript extending SceneTree or MainLoop, relative to project; with
+// script "" the project's main scene runs instead. Godot gets
 // a private HOME and XDG directories, and WSPEER_GODOT_TIMEOUT_MS for the
 // script's own watchdog; the coreutils timeout command kills it after
 // timeout in any case, and the test's cleanup kills its process group. Its
@@ -53,10 +54,13 @@ func (g *godot) run(t *testing.T, timeout time.Duration, project, script string,
 		"XDG_CONFIG_HOME=" + filepath.Join(g.home, "config"),
 		"XDG_DATA_HOME=" + filepath.Join(g.home, "data"),
 		"XDG_CACHE_HOME=" + filepath.Join(g.home, "cache"),
-		"LC_ALL=C.UTF-8",
+		"LANG=en_US.UTF-8", "LC_ALL=en_US.UTF-8", // Godot rejects the C locale noisily
 		"WSPEER_GODOT_TIMEOUT_MS=" + strconv.FormatInt(timeout.Milliseconds(), 10),
 		"timeout", "-k", "2", strconv.Itoa(int(timeout/time.Second) + 5),
-		g.bin, "--no-window", "--path", abs, "-s", script,
+		g.bin, "--no-window", "--path", abs,
+	}
+	if script != "" {
+		argv = append(argv, "-s", script)
 	}
 	p := startProc(t, "env", append(argv, args...)...)
 	p.name = godotServerCommand + " " + script + " " + strings.Join(args, " ")

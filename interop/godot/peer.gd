@@ -39,6 +39,7 @@ var step = 0
 var step_started = 0
 var driven = 0 # driver: the peer id the steps run with (1 for a client)
 var peers = {} # id -> {"protocol", "code", "reason", "initiated"}
+var payloads = {} # step index -> PoolByteArray to send
 var received = 0
 var deadline = 0
 
@@ -64,6 +65,7 @@ func _init():
 	elif (mode == "drive-client" or mode == "drive-server") and args.size() >= 3:
 		agent = false
 		steps = _tail(args, 3)
+		_prepare()
 		var protos = [] if args[2] == "-" else args[2].split(",")
 		if mode == "drive-client":
 			_start_client(args[1], protos)
@@ -222,11 +224,7 @@ func _run_steps():
 			if OS.get_ticks_msec() - step_started < int(s[1]):
 				return
 		elif s[0] == "send" and s.size() == 3:
-			var n = int(s[2])
-			if s[1] == "text":
-				_send(ws.get_peer(driven), text_pattern(n), true)
-			else:
-				_send(ws.get_peer(driven), pattern(n), false)
+			_send(ws.get_peer(driven), payloads[step], s[1] == "text")
 		elif s[0] == "close":
 			_close(driven)
 		else:
@@ -236,12 +234,31 @@ func _run_steps():
 		step_started = OS.get_ticks_msec()
 
 
-# pattern is scenario.go's pattern(n): byte i is i*7 + i/251 (mod 256).
+# _prepare generates the payloads of the send steps before connecting: a
+# megabyte takes GDScript a noticeable time, during which nothing is polled
+# (and pings would go unanswered).
+func _prepare():
+	for i in range(steps.size()):
+		var s = steps[i].split(":")
+		if s[0] != "send" or s.size() != 3:
+			continue
+		if s[1] == "text":
+			payloads[i] = text_pattern(int(s[2]))
+		else:
+			payloads[i] = pattern(int(s[2]))
+
+
+# pattern is scenario.go's pattern(n): byte i is i*7 + i/251 (mod 256). It
+# repeats every 256*251 bytes: one period is computed, then copied.
 func pattern(n):
 	var b = PoolByteArray()
-	b.resize(n)
-	for i in range(n):
+	b.resize(min(n, 256 * 251))
+	for i in range(b.size()):
 		b[i] = (i * 7 + i / 251) & 255
+	while b.size() < n:
+		var copy = b
+		b.append_array(copy)
+	b.resize(n)
 	return b
 
 
