@@ -126,17 +126,20 @@ func godotChat(ctx context.Context, t *testing.T, g *godot, bin string) {
 	}
 }
 
-// godotServerOfConnect: `wspeer connect -echo -ping 250ms` gets echo.v2 from
-// a Godot server, echoes its 64 KiB and 1 MiB text and binary messages, stays
-// open for six heartbeat intervals (Godot answers the pings) and reports
-// Godot's close 4000 with a clean exit.
+// godotServerOfConnect: `wspeer connect -echo -ping 250ms` offers x-unknown,
+// echo.v2, echo.v1 and gets echo.v2 from a Godot server supporting echo.v1
+// and echo.v2 (the client's order wins, as in Godot 4); it echoes the
+// server's 64 KiB and 1 MiB text and binary messages, stays open for six
+// heartbeat intervals (Godot answers the pings by itself) and reports Godot's
+// close 4000 with exit status 0.
 func godotServerOfConnect(ctx context.Context, t *testing.T, g *godot, bin string) {
 	port := strconv.Itoa(freePort(t))
 	steps := append(sendSteps(godotBig), "idle:"+strconv.Itoa(int(6*heartbeat/time.Millisecond)), "close")
 	gp := g.peer(t, append([]string{"drive-server", port, "echo.v1,echo.v2"}, steps...)...)
 	gp.listening(ctx, t)
 	url := "ws://127.0.0.1:" + port + "/godot"
-	cp := startProc(t, bin, "connect", url, "-protocol", "x-unknown", "-protocol", "echo.v2", "-echo", "-ping", heartbeat.String())
+	cp := startProc(t, bin, "connect", url, "-protocol", "x-unknown", "-protocol", "echo.v2", "-protocol", "echo.v1",
+		"-echo", "-ping", heartbeat.String())
 	if ev := gp.expect(ctx, t, "open"); ev.Protocol != WantProtocol {
 		t.Errorf("Godot server selected %q, want %q", ev.Protocol, WantProtocol)
 	}
