@@ -255,70 +255,78 @@ func runGodotAgent(t *testing.T, connect godotConnect) {
 	}
 	t.Run("messages-and-our-close", func(t *testing.T) {
 		c, gp := open(t, opts{})
-		for _, sc := range godotScenarios() {
-			if err := echo(ctx, c, sc.Text, sc.Data); err != nil {
-				t.Fatalf("%s: %v", sc.Name, err)
-			}
-		}
-		for i := range BurstCount {
-			if err := c.send(true, []byte(BurstMessage(i))); err != nil {
-				t.Fatalf("send %d: %v", i, err)
-			}
-		}
-		expectBurst(ctx, t, c)
-		if err := c.send(true, []byte(CmdBurst+strconv.Itoa(BurstCount))); err != nil {
-			t.Fatal(err)
-		}
-		expectBurst(ctx, t, c)
-		if err := c.p.Close(CloseCode, CloseReason); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.waitClosed(ctx, closeTimeout); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.p.CloseError(); err != nil {
-			t.Errorf("closing handshake not clean: %v", err)
-		}
-		if c.p.CloseCode() != CloseCode || c.p.CloseReason() != CloseReason {
-			t.Errorf("Godot's reply: close %d %q, want the echo %d %q", c.p.CloseCode(), c.p.CloseReason(), CloseCode, CloseReason)
-		}
-		gp.expectClose(ctx, t, CloseCode, CloseReason)
+		godotMessagesAndOurClose(ctx, t, c, gp)
 	})
 	t.Run("heartbeat-and-their-close", func(t *testing.T) {
 		c, gp := open(t, opts{heartbeat: heartbeat})
-		// Godot 3 answers pings by itself (wslay); a missing pong would close
-		// the connection within two intervals.
-		select {
-		case <-time.After(5*heartbeat + 100*time.Millisecond):
-		case <-c.done:
-		}
-		if st := c.p.ReadyState(); st.String() != "OPEN" {
-			t.Fatalf("state %v after %v of heartbeats: code %d, error %v", st, 5*heartbeat, c.p.CloseCode(), c.p.CloseError())
-		}
-		if err := echo(ctx, c, true, []byte("still here ✓")); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.send(true, []byte(CmdPing)); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := c.recvText(ctx, msgTimeout); err != nil || got != PongUnsupported {
-			t.Fatalf("ping command: %q %v, want %q (Godot 3 has no ping API)", got, err, PongUnsupported)
-		}
-		if err := c.send(true, []byte(CmdClose)); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.waitClosed(ctx, closeTimeout); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.p.CloseError(); err != nil {
-			t.Errorf("closing handshake not clean: %v", err)
-		}
-		if c.p.CloseCode() != CloseCode {
-			t.Errorf("close code from Godot %d, want %d", c.p.CloseCode(), CloseCode)
-		}
-		godotReason(t, c.p.CloseReason(), CloseReason)
-		gp.expectOwnClose(ctx, t)
+		godotHeartbeatAndTheirClose(ctx, t, c, gp)
 	})
+}
+
+func godotMessagesAndOurClose(ctx context.Context, t *testing.T, c *ourConn, gp godotPeer) {
+	for _, sc := range godotScenarios() {
+		if err := echo(ctx, c, sc.Text, sc.Data); err != nil {
+			t.Fatalf("%s: %v", sc.Name, err)
+		}
+	}
+	for i := range BurstCount {
+		if err := c.send(true, []byte(BurstMessage(i))); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	expectBurst(ctx, t, c)
+	if err := c.send(true, []byte(CmdBurst+strconv.Itoa(BurstCount))); err != nil {
+		t.Fatal(err)
+	}
+	expectBurst(ctx, t, c)
+	if err := c.p.Close(CloseCode, CloseReason); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.waitClosed(ctx, closeTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.p.CloseError(); err != nil {
+		t.Errorf("closing handshake not clean: %v", err)
+	}
+	if c.p.CloseCode() != CloseCode || c.p.CloseReason() != CloseReason {
+		t.Errorf("Godot's reply: close %d %q, want the echo %d %q", c.p.CloseCode(), c.p.CloseReason(), CloseCode, CloseReason)
+	}
+	gp.expectClose(ctx, t, CloseCode, CloseReason)
+}
+
+func godotHeartbeatAndTheirClose(ctx context.Context, t *testing.T, c *ourConn, gp godotPeer) {
+	// Godot 3 answers pings by itself (wslay); a missing pong would close
+	// the connection within two intervals.
+	select {
+	case <-time.After(5*heartbeat + 100*time.Millisecond):
+	case <-c.done:
+	}
+	if st := c.p.ReadyState(); st.String() != "OPEN" {
+		t.Fatalf("state %v after %v of heartbeats: code %d, error %v", st, 5*heartbeat, c.p.CloseCode(), c.p.CloseError())
+	}
+	if err := echo(ctx, c, true, []byte("still here ✓")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.send(true, []byte(CmdPing)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.recvText(ctx, msgTimeout); err != nil || got != PongUnsupported {
+		t.Fatalf("ping command: %q %v, want %q (Godot 3 has no ping API)", got, err, PongUnsupported)
+	}
+	if err := c.send(true, []byte(CmdClose)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.waitClosed(ctx, closeTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.p.CloseError(); err != nil {
+		t.Errorf("closing handshake not clean: %v", err)
+	}
+	if c.p.CloseCode() != CloseCode {
+		t.Errorf("close code from Godot %d, want %d", c.p.CloseCode(), CloseCode)
+	}
+	godotReason(t, c.p.CloseReason(), CloseReason)
+	gp.expectOwnClose(ctx, t)
 }
 
 // godotEmptyMessages: Godot receives empty text and binary messages, but its
