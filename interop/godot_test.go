@@ -282,14 +282,8 @@ func godotMessagesAndOurClose(ctx context.Context, t *testing.T, c *ourConn, gp 
 	if err := c.p.Close(CloseCode, CloseReason); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.waitClosed(ctx, closeTimeout); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.p.CloseError(); err != nil {
-		t.Errorf("closing handshake not clean: %v", err)
-	}
-	if c.p.CloseCode() != CloseCode || c.p.CloseReason() != CloseReason {
-		t.Errorf("Godot's reply: close %d %q, want the echo %d %q", c.p.CloseCode(), c.p.CloseReason(), CloseCode, CloseReason)
+	if code, reason := waitCleanClose(ctx, t, c); code != CloseCode || reason != CloseReason {
+		t.Errorf("Godot's reply: close %d %q, want the echo %d %q", code, reason, CloseCode, CloseReason)
 	}
 	gp.expectClose(ctx, t, CloseCode, CloseReason)
 }
@@ -316,17 +310,25 @@ func godotHeartbeatAndTheirClose(ctx context.Context, t *testing.T, c *ourConn, 
 	if err := c.send(true, []byte(CmdClose)); err != nil {
 		t.Fatal(err)
 	}
+	code, reason := waitCleanClose(ctx, t, c)
+	if code != CloseCode {
+		t.Errorf("close code from Godot %d, want %d", code, CloseCode)
+	}
+	godotReason(t, reason, CloseReason)
+	gp.expectOwnClose(ctx, t)
+}
+
+// waitCleanClose waits until c is CLOSED, checks that the closing handshake
+// completed and returns the close code and reason wspeer received.
+func waitCleanClose(ctx context.Context, t *testing.T, c *ourConn) (int, string) {
+	t.Helper()
 	if err := c.waitClosed(ctx, closeTimeout); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.p.CloseError(); err != nil {
 		t.Errorf("closing handshake not clean: %v", err)
 	}
-	if c.p.CloseCode() != CloseCode {
-		t.Errorf("close code from Godot %d, want %d", c.p.CloseCode(), CloseCode)
-	}
-	godotReason(t, c.p.CloseReason(), CloseReason)
-	gp.expectOwnClose(ctx, t)
+	return c.p.CloseCode(), c.p.CloseReason()
 }
 
 // godotEmptyMessages: Godot receives empty text and binary messages, but its
@@ -358,11 +360,8 @@ func godotEmptyMessages(t *testing.T, g *godot) {
 	if err := same(m, message{true, textPattern(1)}); err != nil {
 		t.Errorf("first message from Godot after two empty put_packet calls: %v", err)
 	}
-	if err := c.waitClosed(ctx, closeTimeout); err != nil {
-		t.Fatal(err)
-	}
-	if c.p.CloseCode() != CloseCode || c.p.CloseError() != nil {
-		t.Errorf("close from Godot: %d, error %v; want %d", c.p.CloseCode(), c.p.CloseError(), CloseCode)
+	if code, _ := waitCleanClose(ctx, t, c); code != CloseCode {
+		t.Errorf("close code from Godot %d, want %d", code, CloseCode)
 	}
 	gp.expectOwnClose(ctx, t)
 }
