@@ -213,7 +213,7 @@ func TestGodotLibraryServer(t *testing.T) {
 	g := requireGodot(t)
 	runGodotAgent(t, func(ctx context.Context, t *testing.T, o opts) (*ourConn, godotPeer) {
 		ln := listen(t)
-		gp := g.peer(t, "client", "ws://"+ln.Addr().String()+"/godot", "off")
+		gp := g.peer(t, "client", "ws://"+ln.Addr().String()+"/godot")
 		c, err := acceptOurs(ctx, ln, o)
 		if err != nil {
 			t.Fatalf("%v; Godot stderr: %s", err, gp.stderr.String())
@@ -227,7 +227,7 @@ func TestGodotLibraryClient(t *testing.T) {
 	g := requireGodot(t)
 	runGodotAgent(t, func(ctx context.Context, t *testing.T, o opts) (*ourConn, godotPeer) {
 		port := strconv.Itoa(freePort(t))
-		gp := g.peer(t, "server", port, "off")
+		gp := g.peer(t, "server", port)
 		gp.listening(ctx, t)
 		c, err := dialOurs(ctx, "ws://127.0.0.1:"+port+"/godot", o)
 		if err != nil {
@@ -382,7 +382,7 @@ func TestGodotDefaultLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := strconv.Itoa(freePort(t))
-	gp := godotPeer{g.run(t, godotRunTimeout, dir, godotScript, "server", port, "off")}
+	gp := godotPeer{g.run(t, godotRunTimeout, dir, godotScript, "server", port)}
 	gp.listening(ctx, t)
 	c, err := dialOurs(ctx, "ws://127.0.0.1:"+port+"/", opts{})
 	if err != nil {

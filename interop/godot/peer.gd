@@ -3,8 +3,8 @@ extends SceneTree
 # own WebSocketClient and WebSocketServer, run headless:
 #   godot3-server --no-window --path interop/godot -s peer.gd MODE ARGS...
 # MODE:
-#   client URL off                 agent client (offers x-unknown, echo.v2, echo.v1)
-#   server PORT off                agent server on 127.0.0.1:PORT (supports
+#   client URL                     agent client (offers x-unknown, echo.v2, echo.v1)
+#   server PORT                    agent server on 127.0.0.1:PORT (supports
 #                                  echo.v1, echo.v2), prints "listening PORT"
 #   drive-client URL PROTOS STEP... client offering PROTOS (comma separated,
 #                                  "-" for none) that runs the STEPs
@@ -55,7 +55,7 @@ func _init():
 		timeout = 30000
 	deadline = OS.get_ticks_msec() + timeout
 	if args.size() < 2:
-		_fail("usage: MODE ARGS... (see peer.gd)")
+		_fail("usage: MODE ARGS... (see the header of peer.gd)")
 		return
 	var mode = args[0]
 	if mode == "client":
