@@ -56,6 +56,10 @@ func closedLog(path string, code int, reason string) *regexp.Regexp {
 	return regexp.MustCompile(r)
 }
 
+// chatJoined matches `wspeer serve`'s log line for a peer that has joined
+// /chat (logged once it receives broadcasts).
+var chatJoined = regexp.MustCompile(`msg=open remote=\S+ path=/chat `)
+
 // interrupt sends SIGINT (os.Interrupt) to a process.
 func interrupt(t *testing.T, p *proc) {
 	t.Helper()
@@ -105,6 +109,7 @@ func godotChat(ctx context.Context, t *testing.T, g *godot, bin string) {
 	chat := []godotMsg{{true, 64 << 10}, {true, 1 << 20}}
 	a := g.peer(t, append([]string{"drive-client", url + "/chat", "-", "recv:2"}, sendSteps(chat)[:2]...)...)
 	a.expect(ctx, t, "open")
+	waitLog(ctx, t, srv, chatJoined) // A is in the chat before B sends
 	b := g.peer(t, append([]string{"drive-client", url + "/chat", "-"}, append(sendSteps(chat), "send:binary:16")...)...)
 	b.expect(ctx, t, "open")
 	a.expectMessages(ctx, t, chat)
@@ -190,6 +195,7 @@ func godotExample(ctx context.Context, t *testing.T, g *godot, bin string) {
 		t.Fatal(err)
 	}
 	defer c.abort()
+	waitLog(ctx, t, srv, chatJoined) // the client is in the chat before the greeting
 	ex := g.run(t, godotRunTimeout, "../examples/godot/godot3", "", url+"/chat", "say=hello from Godot 3 ✓", "quit-after=1")
 	got, err := c.recvText(ctx, godotWait)
 	if err != nil || got != "hello from Godot 3 ✓" {
