@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wspeer/wspeer"
 )
 
 const (
@@ -400,5 +403,36 @@ func TestGodotDefaultLimits(t *testing.T) {
 	}
 	if c.p.CloseCode() != 1009 {
 		t.Errorf("after a 70000-byte message: close %d %q, error %v; want Godot's 1009", c.p.CloseCode(), c.p.CloseReason(), c.p.CloseError())
+	}
+}
+
+// TestGodotInvalidUTF8: Godot 3.2 sends a text message that is not UTF-8 as it
+// is (its native build does not validate outgoing text); a wspeer server
+// closes the connection with 1007 and Godot reports that close.
+func TestGodotInvalidUTF8(t *testing.T) {
+	g := requireGodot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ln := listen(t)
+	gp := g.peer(t, "drive-client", "ws://"+ln.Addr().String()+"/", "-", "send:invalid-utf8")
+	c, err := acceptOurs(ctx, ln, opts{})
+	if err != nil {
+		t.Fatalf("%v; Godot stderr: %s", err, gp.stderr.String())
+	}
+	defer c.abort()
+	gp.expect(ctx, t, "open")
+	if err := c.waitClosed(ctx, closeTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if c.p.CloseCode() != 1007 || !errors.Is(c.p.CloseError(), wspeer.ErrInvalidPayload) {
+		t.Errorf("wspeer: close %d, error %v; want 1007 and ErrInvalidPayload", c.p.CloseCode(), c.p.CloseError())
+	}
+	ev := gp.expect(ctx, t, "close_request")
+	if ev.Code != 1007 {
+		t.Errorf("Godot received close %d %q, want 1007", ev.Code, ev.Reason)
+	}
+	t.Logf("Godot received close %d %q", ev.Code, ev.Reason)
+	if ev = gp.expect(ctx, t, "close"); !ev.Clean {
+		t.Errorf("Godot: %+v, want a clean close", ev)
 	}
 }

@@ -114,14 +114,8 @@ func godotChat(ctx context.Context, t *testing.T, g *godot, bin string) {
 	b.expect(ctx, t, "open")
 	a.expectMessages(ctx, t, chat)
 	b.expectMessages(ctx, t, chat)
-	ev := b.expect(ctx, t, "close_request")
-	if ev.Code != 1003 {
-		t.Errorf("Godot B after a binary message on /chat: close %d %q, want 1003", ev.Code, ev.Reason)
-	}
-	if ev = b.expect(ctx, t, "close"); !ev.Clean {
-		t.Errorf("Godot B: %+v, want a clean close", ev)
-	}
-	waitLog(ctx, t, srv, closedLog(`path=/chat `, 1003, ""))
+	b.expectClose(ctx, t, 1003, "chat accepts text messages only")
+	waitLog(ctx, t, srv, closedLog(`path=/chat `, 1003, "chat accepts text messages only"))
 	interrupt(t, srv)
 	a.expectClose(ctx, t, 1001, "server shutting down")
 	for _, p := range []*proc{a.proc, b.proc, srv} {

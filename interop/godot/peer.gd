@@ -12,7 +12,8 @@ extends SceneTree
 #                                  client, then exits when that client is gone
 # The agents follow ../scenario.go: echo every message with its type, obey
 # "cmd:" commands. STEPs: send:text:N and send:binary:N (N bytes of the
-# patterns of ../scenario.go), recv:K (wait until K messages have arrived in
+# patterns of ../scenario.go), send:invalid-utf8 (a text message of "hi" and
+# byte 0xFF), recv:K (wait until K messages have arrived in
 # all), idle:MS, close (close with 4000 "bye ✓"). After the last step a driver
 # waits for the connection to end.
 # Events are JSON lines on stdout:
@@ -223,6 +224,8 @@ func _run_steps():
 		elif s[0] == "idle":
 			if OS.get_ticks_msec() - step_started < int(s[1]):
 				return
+		elif steps[step] == "send:invalid-utf8": # Godot 3 does not check
+			_send(ws.get_peer(driven), PoolByteArray([0x68, 0x69, 0xFF]), true)
 		elif s[0] == "send" and s.size() == 3:
 			_send(ws.get_peer(driven), payloads[step], s[1] == "text")
 		elif s[0] == "close":
