@@ -414,13 +414,18 @@ func TestGodotInvalidUTF8(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	ln := listen(t)
-	gp := g.peer(t, "drive-client", "ws://"+ln.Addr().String()+"/", "-", "send:invalid-utf8")
+	// Godot waits for a first message: wspeer must be OPEN before the bad one.
+	gp := g.peer(t, "drive-client", "ws://"+ln.Addr().String()+"/", "-", "recv:1", "send:invalid-utf8")
 	c, err := acceptOurs(ctx, ln, opts{})
 	if err != nil {
 		t.Fatalf("%v; Godot stderr: %s", err, gp.stderr.String())
 	}
 	defer c.abort()
 	gp.expect(ctx, t, "open")
+	if err := c.send(true, []byte("go")); err != nil {
+		t.Fatal(err)
+	}
+	gp.expect(ctx, t, "message")
 	if err := c.waitClosed(ctx, closeTimeout); err != nil {
 		t.Fatal(err)
 	}

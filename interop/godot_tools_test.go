@@ -97,7 +97,7 @@ func godotClientOfEcho(ctx context.Context, t *testing.T, g *godot, bin, cmd, pa
 	if err := waitExit(ctx, srv, 10*time.Second); err != nil {
 		t.Errorf("wspeer %s after SIGINT: %v", cmd, err)
 	}
-	waitLog(ctx, t, srv, closedLog(logPath, 1001, ""))
+	waitLog(ctx, t, srv, closedLog(logPath, 1001, "server shutting down"))
 }
 
 // godotChat: two Godot clients on `wspeer serve`'s /chat. B's 64 KiB and
