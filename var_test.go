@@ -2,10 +2,13 @@ package wspeer
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wspeer/wspeer/godot"
 )
@@ -20,10 +23,73 @@ func unhex(t *testing.T, s string) []byte {
 	return b
 }
 
+// varPair returns an OPEN server Peer and an OPEN client Peer connected over
+// loopback, using only the exported API (so this file builds for js too,
+// where the tests skip: the browser build cannot listen).
+func varPair(t *testing.T, setup func(*Peer)) (server, client *Peer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skip("cannot listen:", err)
+	}
+	defer ln.Close()
+	server, client = NewPeer(), NewPeer()
+	if setup != nil {
+		setup(server)
+	}
+	if err := client.ConnectToURL("ws://"+ln.Addr().String()+"/", nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		done <- c
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var conn net.Conn
+	for conn == nil {
+		client.Poll()
+		select {
+		case conn = <-done:
+		case <-ctx.Done():
+			t.Fatal("no connection")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	if conn == nil || server.AcceptStream(conn) != nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { server.Close(-1, ""); client.Close(-1, "") })
+	for server.ReadyState() != StateOpen || client.ReadyState() != StateOpen {
+		if ctx.Err() != nil {
+			t.Fatalf("not open: server %v, client %v", server.ReadyState(), client.ReadyState())
+		}
+		server.Poll()
+		client.Poll()
+		time.Sleep(time.Millisecond)
+	}
+	return server, client
+}
+
+// pollFor polls both peers until p has n packets queued.
+func pollFor(t *testing.T, p, other *Peer, n int) {
+	t.Helper()
+	end := time.Now().Add(10 * time.Second)
+	for p.AvailablePacketCount() < n {
+		if time.Now().After(end) {
+			t.Fatalf("%d packets, want %d", p.AvailablePacketCount(), n)
+		}
+		other.Poll()
+		p.Poll()
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestPutVar checks the bytes PutVar sends in both formats, one binary
 // message per value.
 func TestPutVar(t *testing.T) {
-	p, rc := openServer(t, nil)
+	p, rc := varPair(t, nil)
 	d := godot.NewDictionary()
 	d.Set("a", 1)
 	for _, c := range []struct {
@@ -41,10 +107,10 @@ func TestPutVar(t *testing.T) {
 		if err := p.PutVar(c.v); err != nil {
 			t.Fatalf("PutVar(%#v): %v", c.v, err)
 		}
-		p.Poll()
-		f := rc.readFrame()
-		if f.op != 2 || !bytes.Equal(f.payload, unhex(t, c.want)) {
-			t.Errorf("PutVar(%#v) sent op %d %x, want binary %s", c.v, f.op, f.payload, c.want)
+		pollFor(t, rc, p, 1)
+		got, err := rc.GetPacket()
+		if err != nil || rc.WasStringPacket() || !bytes.Equal(got, unhex(t, c.want)) {
+			t.Errorf("PutVar(%#v) sent %x (text %v, %v), want binary %s", c.v, got, rc.WasStringPacket(), err, c.want)
 		}
 	}
 }
@@ -53,7 +119,7 @@ func TestPutVar(t *testing.T) {
 // 8 MiB by default, 1 KiB..256 MiB, rounded up to a power of two, and an
 // encoding beyond it refused with nothing sent. Bad values send nothing.
 func TestPutVarLimits(t *testing.T) {
-	p, rc := openServer(t, func(p *Peer) { p.OutboundBufferSize = 16 << 20 })
+	p, rc := varPair(t, func(p *Peer) { p.OutboundBufferSize = 16 << 20 })
 	if err := p.PutVar(make([]byte, 8<<20)); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("8 MiB + 8 bytes with the default limit: %v, want ErrTooLarge", err)
 	}
@@ -75,9 +141,9 @@ func TestPutVarLimits(t *testing.T) {
 	if err := p.PutVar(make([]byte, 2040)); err != nil {
 		t.Fatalf("2048-byte encoding with 2048: %v", err)
 	}
-	p.Poll()
-	if f := rc.readFrame(); len(f.payload) != 2048 {
-		t.Errorf("first frame sent is %d bytes, want the 2048-byte one (the refused ones sent nothing)", len(f.payload))
+	pollFor(t, rc, p, 1)
+	if b, _ := rc.GetPacket(); len(b) != 2048 || rc.AvailablePacketCount() != 0 {
+		t.Errorf("first message is %d bytes, want the 2048-byte one alone (the refused ones sent nothing)", len(b))
 	}
 	p.Close(1000, "")
 	p.Poll()
@@ -90,7 +156,7 @@ func TestPutVarLimits(t *testing.T) {
 // consumed with an error naming its offset, whole Objects refused unless
 // allowed, and ErrNoPacket when empty.
 func TestGetVar(t *testing.T) {
-	p, rc := openServer(t, nil)
+	p, rc := varPair(t, nil)
 	msgs := []string{
 		"14000000 0000803f 00000000 00000000 0000803f", // Godot 4 Color
 		"1c000000 05000000",                            // Array of 5 with nothing after
@@ -99,13 +165,15 @@ func TestGetVar(t *testing.T) {
 		"18000000 01000000 41000000 00000000",
 	}
 	for i, m := range msgs {
-		op := byte(2)
+		mode := WriteModeBinary
 		if i == 3 {
-			op = 1
+			mode = WriteModeText
 		}
-		rc.write(frame(op, true, true, unhex(t, m)))
+		if err := rc.Send(unhex(t, m), mode); err != nil {
+			t.Fatal(err)
+		}
 	}
-	pollUntil(t, p, "5 packets", func() bool { return p.AvailablePacketCount() == 5 })
+	pollFor(t, p, rc, 5)
 	v, err := p.GetVar()
 	if err != nil || v != (godot.Color{R: 1, A: 1}) {
 		t.Errorf("Color: %#v, %v", v, err)
