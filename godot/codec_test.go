@@ -216,3 +216,16 @@ func TestParseErrors(t *testing.T) {
 		t.Errorf("Godot 3 text: %s, want %s", got, want)
 	}
 }
+
+// TestEqual checks Equal: dictionaries in any order, types kept apart.
+func TestEqual(t *testing.T) {
+	a, err := Parse(`{"x": [1, Vector2(1, 2)], 2: {"k": null}}`, Godot4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Parse(`{2: {"k": null}, "x": [1, Vector2(1, 2)]}`, Godot4)
+	c, _ := Parse(`{2: {"k": null}, "x": [1.0, Vector2(1, 2)]}`, Godot4)
+	if !Equal(a, b) || Equal(a, c) || !Equal(int64(1), 1) || Equal(1, 1.0) || Equal([]any{}, NewDictionary()) {
+		t.Error("Equal")
+	}
+}

@@ -181,7 +181,7 @@ func TestGolden3Engine(t *testing.T) {
 			continue
 		}
 		// Godot 3's var2str sorts dictionary keys: compare values, not bytes.
-		if !sameValue(pv, v) {
+		if !Equal(pv, v) {
 			t.Errorf("Parse(%s) = %s, want %s", text, Format(pv, Godot3), Format(v, Godot3))
 		}
 	}
@@ -190,35 +190,4 @@ func TestGolden3Engine(t *testing.T) {
 			t.Errorf("no engine vector for Godot 3's %s", typeName(Godot3, ty))
 		}
 	}
-}
-
-// sameValue compares two decoded values, dictionaries regardless of order.
-func sameValue(a, b any) bool {
-	switch x := a.(type) {
-	case *Dictionary:
-		y, ok := b.(*Dictionary)
-		if !ok || x.Len() != y.Len() {
-			return false
-		}
-		for i := range x.Len() {
-			k, v := x.At(i)
-			w, ok := y.Get(k)
-			if !ok || !sameValue(v, w) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !sameValue(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return Format(a, Godot4) == Format(b, Godot4)
 }

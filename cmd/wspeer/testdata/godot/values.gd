@@ -27,3 +27,22 @@ static func all():
 		PoolStringArray(["", "ab", "héllo"]), PoolVector2Array([Vector2(1, 2), Vector2(3, 4)]),
 		PoolVector3Array([Vector3(1, 2, 3)]), PoolColorArray([Color(1, 0, 0, 1), Color(0, 0, 1, 0.5)]),
 	]
+
+# encoded is var2bytes(v) with the padding after NodePath names zeroed:
+# Godot 3 leaves those bytes uninitialised, so no encoder can match them.
+static func encoded(v, full_objects = false):
+	if typeof(v) != TYPE_NODE_PATH:
+		return var2bytes(v, full_objects)
+	var out = StreamPeerBuffer.new()
+	out.put_u32(TYPE_NODE_PATH)
+	out.put_u32(v.get_name_count() | 0x80000000)
+	out.put_u32(v.get_subname_count())
+	out.put_u32(1 if v.is_absolute() else 0)
+	for k in range(v.get_name_count() + v.get_subname_count()):
+		var s = v.get_name(k) if k < v.get_name_count() else v.get_subname(k - v.get_name_count())
+		var b = s.to_utf8()
+		out.put_u32(b.size())
+		out.put_data(b)
+		while out.get_position() % 4 != 0:
+			out.put_u8(0)
+	return out.data_array
