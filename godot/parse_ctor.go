@@ -38,61 +38,70 @@ func (ps *parser) construct(id string, depth int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if v, ok, err := ps.special(t, id, args); ok {
+		return v, err
+	}
+	return ps.numeric(t, id, args)
+}
+
+// special builds the types whose arguments are not all numbers; ok reports
+// whether t is one of them.
+func (ps *parser) special(t Type, id string, args []any) (v any, ok bool, err error) {
 	switch t {
 	case TypeNodePath, TypeStringName, TypeString:
 		s, ok := one[string](args)
 		if !ok {
-			return nil, ps.fail(id + " wants one string")
+			return nil, true, ps.fail(id + " wants one string")
 		}
 		switch t {
 		case TypeNodePath:
-			return ParseNodePath(s), nil
+			return ParseNodePath(s), true, nil
 		case TypeStringName:
-			return StringName(s), nil
+			return StringName(s), true, nil
 		}
-		return s, nil
+		return s, true, nil
 	case TypeRID:
 		if len(args) == 0 {
-			return RID(0), nil
+			return RID(0), true, nil
 		}
 		n, ok := one[int64](args)
 		if !ok {
-			return nil, ps.fail("RID wants one id")
+			return nil, true, ps.fail("RID wants one id")
 		}
-		return RID(n), nil
+		return RID(n), true, nil
 	case TypeCallable:
 		if len(args) != 0 {
-			return nil, ps.fail("Callable() takes no arguments")
+			return nil, true, ps.fail("Callable() takes no arguments")
 		}
-		return Callable{}, nil
+		return Callable{}, true, nil
 	case TypeSignal:
 		if len(args) != 2 {
-			return nil, ps.fail(`Signal wants ("name", object id)`)
+			return nil, true, ps.fail(`Signal wants ("name", object id)`)
 		}
 		name, ok1 := args[0].(string)
 		obj, ok2 := args[1].(int64)
 		if !ok1 || !ok2 {
-			return nil, ps.fail(`Signal wants ("name", object id)`)
+			return nil, true, ps.fail(`Signal wants ("name", object id)`)
 		}
-		return Signal{Name: name, Object: ObjectID(obj)}, nil
+		return Signal{Name: name, Object: ObjectID(obj)}, true, nil
 	case TypePackedStringArray:
 		s := make([]string, len(args))
 		for i, a := range args {
 			if s[i], ok = a.(string); !ok {
-				return nil, ps.fail(id + " wants strings")
+				return nil, true, ps.fail(id + " wants strings")
 			}
 		}
-		return s, nil
+		return s, true, nil
 	case TypePackedByteArray:
 		if s, ok := one[string](args); ok {
 			b, err := base64Bytes(s)
 			if err != nil {
-				return nil, ps.fail("bad base64 in PackedByteArray")
+				return nil, true, ps.fail("bad base64 in PackedByteArray")
 			}
-			return b, nil
+			return b, true, nil
 		}
 	}
-	return ps.numeric(t, id, args)
+	return nil, false, nil
 }
 
 func one[T any](args []any) (T, bool) {
