@@ -64,34 +64,22 @@ func basisComps(b Basis) []float64 {
 	return c
 }
 
-// packedValue encodes the packed (Godot 3: pool) arrays.
+// packedTypes are the Go slices that encode as packed (Godot 3: pool) arrays.
+var packedTypes = map[reflect.Type]Type{
+	reflect.TypeFor[[]byte](): TypePackedByteArray, reflect.TypeFor[[]int32](): TypePackedInt32Array,
+	reflect.TypeFor[[]int64](): TypePackedInt64Array, reflect.TypeFor[[]float32](): TypePackedFloat32Array,
+	reflect.TypeFor[[]float64](): TypePackedFloat64Array, reflect.TypeFor[[]string](): TypePackedStringArray,
+	reflect.TypeFor[[]Vector2](): TypePackedVector2Array, reflect.TypeFor[[]Vector3](): TypePackedVector3Array,
+	reflect.TypeFor[[]Color](): TypePackedColorArray, reflect.TypeFor[[]Vector4](): TypePackedVector4Array,
+}
+
+// packedValue encodes the packed arrays.
 func (e *encoder) packedValue(v any) (bool, error) {
-	var t Type
-	var n int
-	switch x := v.(type) {
-	case []byte:
-		t, n = TypePackedByteArray, len(x)
-	case []int32:
-		t, n = TypePackedInt32Array, len(x)
-	case []int64:
-		t, n = TypePackedInt64Array, len(x)
-	case []float32:
-		t, n = TypePackedFloat32Array, len(x)
-	case []float64:
-		t, n = TypePackedFloat64Array, len(x)
-	case []string:
-		t, n = TypePackedStringArray, len(x)
-	case []Vector2:
-		t, n = TypePackedVector2Array, len(x)
-	case []Vector3:
-		t, n = TypePackedVector3Array, len(x)
-	case []Color:
-		t, n = TypePackedColorArray, len(x)
-	case []Vector4:
-		t, n = TypePackedVector4Array, len(x)
-	default:
+	t, ok := packedTypes[reflect.TypeOf(v)]
+	if !ok {
 		return false, nil
 	}
+	n := reflect.ValueOf(v).Len()
 	if n > math.MaxInt32 {
 		return true, encodeErr(v, ErrUnsupported, "%d elements", n)
 	}

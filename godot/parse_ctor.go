@@ -263,13 +263,7 @@ func (ps *parser) typedArray(depth int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ps.expect(']'); err != nil {
-		return nil, err
-	}
-	if err := ps.expect('('); err != nil {
-		return nil, err
-	}
-	if err := ps.expect('['); err != nil {
+	if err := ps.expectSeq("](["); err != nil {
 		return nil, err
 	}
 	items, err := ps.items(']', depth)
@@ -284,20 +278,17 @@ func (ps *parser) typedDict(depth int) (any, error) {
 		return nil, err
 	}
 	k, err := ps.containerType()
+	if err == nil {
+		err = ps.expect(',')
+	}
+	var v ContainerType
+	if err == nil {
+		v, err = ps.containerType()
+	}
+	if err == nil {
+		err = ps.expectSeq("](")
+	}
 	if err != nil {
-		return nil, err
-	}
-	if err := ps.expect(','); err != nil {
-		return nil, err
-	}
-	v, err := ps.containerType()
-	if err != nil {
-		return nil, err
-	}
-	if err := ps.expect(']'); err != nil {
-		return nil, err
-	}
-	if err := ps.expect('('); err != nil {
 		return nil, err
 	}
 	ps.space()
@@ -356,4 +347,14 @@ func (ps *parser) className() (name string, quoted bool, err error) {
 		return s, true, err
 	}
 	return ps.ident(), false, nil
+}
+
+// expectSeq expects each byte of seq in turn, spaces allowed between.
+func (ps *parser) expectSeq(seq string) error {
+	for i := range len(seq) {
+		if err := ps.expect(seq[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -171,15 +171,9 @@ func (p *printer) packedValue(v any) bool {
 	var t Type
 	switch x := v.(type) {
 	case []byte:
-		t = TypePackedByteArray
-		for _, e := range x {
-			c = append(c, float64(e))
-		}
+		t, c = TypePackedByteArray, floats(x)
 	case []int32:
-		t = TypePackedInt32Array
-		for _, e := range x {
-			c = append(c, float64(e))
-		}
+		t, c = TypePackedInt32Array, floats(x)
 	case []int64:
 		p.b.WriteString(p.name(TypePackedInt64Array) + "(")
 		for i, e := range x {
@@ -191,10 +185,7 @@ func (p *printer) packedValue(v any) bool {
 		p.b.WriteByte(')')
 		return true
 	case []float32:
-		t = TypePackedFloat32Array
-		for _, e := range x {
-			c = append(c, float64(e))
-		}
+		t, c = TypePackedFloat32Array, floats(x)
 	case []float64:
 		t = TypePackedFloat64Array
 		c = x
@@ -352,4 +343,13 @@ func (np NodePath) String() string {
 		s += ":" + sub
 	}
 	return s
+}
+
+// floats converts numbers to float64 for printing.
+func floats[T byte | int32 | float32](x []T) []float64 {
+	c := make([]float64, len(x))
+	for i, e := range x {
+		c[i] = float64(e)
+	}
+	return c
 }
