@@ -60,6 +60,16 @@ type Peer struct {
 	// URL for ws or wss); nil means http.ProxyFromEnvironment, and a func
 	// returning nil, nil connects directly.
 	Proxy func(*http.Request) (*url.URL, error)
+	// Variant chooses the Godot Variant binary format of PutVar and GetVar:
+	// the zero value is Godot 4 (set Variant.Version to godot.Godot3 for
+	// Godot 3 peers), single-precision math types, no whole Objects (Godot's
+	// full_objects and allow_objects off) and the decoder's default limits.
+	Variant VariantOptions
+	// EncodeBufferMaxSize bounds the encoding of one PutVar value (Godot's
+	// encode_buffer_max_size): 0 means 8 MiB, Godot's default; other values
+	// must lie within Godot's bounds, 1 KiB to 256 MiB, and are rounded up to
+	// a power of two as Godot's setter does.
+	EncodeBufferMaxSize int
 
 	mu      sync.Mutex
 	clock   func() time.Time // time.Now, or a test's clock

@@ -72,6 +72,16 @@ type Peer struct {
 	// Proxy is ignored by the browser build: the browser applies its own proxy
 	// settings.
 	Proxy func(*http.Request) (*url.URL, error)
+	// Variant chooses the Godot Variant binary format of PutVar and GetVar:
+	// the zero value is Godot 4 (set Variant.Version to godot.Godot3 for
+	// Godot 3 peers), single-precision math types, no whole Objects (Godot's
+	// full_objects and allow_objects off) and the decoder's default limits.
+	Variant VariantOptions
+	// EncodeBufferMaxSize bounds the encoding of one PutVar value (Godot's
+	// encode_buffer_max_size): 0 means 8 MiB, Godot's default; other values
+	// must lie within Godot's bounds, 1 KiB to 256 MiB, and are rounded up to
+	// a power of two as Godot's setter does.
+	EncodeBufferMaxSize int
 	// Compression is ignored by the browser build: the browser negotiates
 	// permessage-deflate by itself, and compresses and inflates for the page.
 	Compression bool

@@ -45,8 +45,12 @@ handshake, 1 otherwise, with the reason printed on stderr before that line.`,
 	maxMessage := byteSize(defaultMaxMessage)
 	fs.Var(&maxMessage, "max-message", "inbound and outbound buffer `size` (largest message, longest line)")
 	compress := fs.Bool("compress", false, "negotiate permessage-deflate compression (RFC 7692)")
+	gv := addGodotVarFlag(fs, "each one received prints in var_to_str text form, and each stdin line in that form is sent with put_var")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if !gv.valid("connect") {
+		return exitUsage
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "wspeer connect: want exactly one URL")
@@ -93,7 +97,9 @@ handshake, 1 otherwise, with the reason printed on stderr before that line.`,
 		case <-done:
 		}
 	}()
-	if !*echo {
+	if !*echo && gv.version != 0 {
+		go gv.sendVarLines(p, int(maxMessage), opened, done)
+	} else if !*echo {
 		go sendLines(p, *binary, int(maxMessage), opened, done)
 	}
 
@@ -110,7 +116,7 @@ handshake, 1 otherwise, with the reason printed on stderr before that line.`,
 			if err != nil {
 				break
 			}
-			printMessage(out, msg, p.WasStringPacket())
+			gv.print(out, msg, p.WasStringPacket())
 		}
 		out.Flush()
 	}

@@ -43,8 +43,12 @@ logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 	var sf serverFlags
 	sf.register(fs, "127.0.0.1:9001", defaultMaxMessage, "wss://")
 	maxPackets := fs.Int("max-packets", defaultMaxPackets, "messages queued per direction per peer")
+	gv := addGodotVarFlag(fs, "each one is decoded and sent back re-encoded; one that does not decode closes with 1007")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if !gv.valid("echo") {
+		return exitUsage
 	}
 	log := newLogger()
 	ln, tlsConf, code, ok := sf.open(log, "echo")
@@ -66,7 +70,7 @@ logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 	defer stop()
 	conns := make(chan net.Conn)
 	go acceptLoop(ctx, ln, tlsConf, conns, log)
-	pollLoop(ctx, conns, newPeer, log)
+	pollLoop(ctx, conns, newPeer, gv.echoConvert(), log)
 	return exitOK
 }
 
@@ -111,7 +115,7 @@ type echoConn struct {
 // peers have work, so it neither sleeps nor spins, and an idle peer costs no
 // goroutine. When ctx ends it closes every peer with 1001 and keeps polling,
 // for at most shutdownGrace, until the closing handshakes are done.
-func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer.Peer, log *slog.Logger) {
+func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer.Peer, convert func([]byte) ([]byte, error), log *slog.Logger) {
 	pl, err := wspeer.NewPoller()
 	if err != nil {
 		log.Error("poller", "err", err)
@@ -122,7 +126,7 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 	peers := make(map[*wspeer.Peer]*echoConn)
 	go func() {
 		for c := range conns {
-			ec := &echoConn{p: newPeer(), addr: c.RemoteAddr().String(), state: wspeer.StateConnecting}
+			ec := &echoConn{p: newPeer(), e: echoer{convert: convert}, addr: c.RemoteAddr().String(), state: wspeer.StateConnecting}
 			if err := ec.p.AcceptStream(c); err != nil {
 				log.Error("accept stream", "remote", ec.addr, "err", err)
 				continue
@@ -211,6 +215,8 @@ type echoer struct {
 	held    bool
 	// Echoed counts the messages sent back.
 	echoed int
+	// convert, when set, transforms each binary message (-godot-var).
+	convert func([]byte) ([]byte, error)
 }
 
 // pump retries a held message, then echoes queued packets until the peer's
@@ -231,6 +237,9 @@ func (e *echoer) pump(p *wspeer.Peer) bool {
 			e.mode = wspeer.WriteModeBinary
 			if p.WasStringPacket() {
 				e.mode = wspeer.WriteModeText
+			}
+			if !e.convertHeld(p) {
+				return true
 			}
 		}
 		err := p.Send(e.pending, e.mode)
