@@ -299,10 +299,9 @@ func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
 		return fmt.Errorf("%w: %w", ErrInvalidParameter, err)
 	}
 	p.finishLocked(p.closeCode, p.closeReason, nil) // drop what a CLOSING peer still holds
-	p.resetLocked(s, proto.RoleClient)
+	p.resetLocked(s)
 	p.requestedURL = rawURL
 	p.request = req
-	p.phase = phaseDial
 	p.dial = startDial(t, tlsConfig, s)
 	return nil
 }

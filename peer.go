@@ -3,10 +3,7 @@
 package wspeer
 
 import (
-	"context"
-	"crypto/tls"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -68,87 +65,18 @@ type Peer struct {
 }
 
 // connState is everything one connection sets; a new connection starts from
-// its zero value.
+// its zero value. Each part owns its rules in a file of its own: the core
+// (internal/proto.Conn: handshake, framing, closing, timers), the link to the
+// remote (link.go), the inbound queue (inbound.go), the outbound queue
+// (outbound.go) and the outcome (outcome.go).
 type connState struct {
 	state State
-	role  proto.Role
 	cfg   settings
-	conn  net.Conn
-	tr    transport
-	eng   *proto.Engine
-
-	// opening handshake
-	phase      phase
-	dial       *dialing
-	hs         proto.HeadReader
-	request    *proto.ClientRequest
-	deadline   time.Time // handshake, rejection flush, final flush or client TCP close wait
-	rejectErr  error
-	cancelDial context.CancelFunc
-
-	// inbound
-	rbuf       []byte  // rbuf[roff:rend] is read but not parsed
-	rbufp      *[]byte // rbuf's pool entry
-	roff, rend int
-	readErr    error
-	blocked    bool // parsing stopped for lack of room (backpressure)
-	packets    []packet
-	phead      int
-	inBytes    int     // payload bytes of unread packets
-	inbuf      []byte  // unread packets' payloads, then the message being assembled
-	inbufp     *[]byte // inbuf's pool entry
-	curStart   int     // offset in inbuf of the message being assembled
-	curText    bool
-	receiving  bool // inbuf ends with an incomplete message
-	draining   bool // a packet was read since the last Poll: batch the replies
-	lastString bool
-
-	// outbound
-	wbuf     []byte // wbuf[woff:] is not written yet
-	woff     int
-	outMsgs  []outMsg
-	outBytes int
-	writeErr error
-
-	// results
-	protoErr     error
-	recvClose    bool
-	recvCode     int
-	recvReason   string
-	closeCode    int
-	closeReason  string
-	closeErr     error
-	protocol     string
-	requestedURL string
-	reqHeader    http.Header // from net/http (Upgrader)
-	reqHead      []byte      // the request head (AcceptStream), parsed on demand
-	respHeader   http.Header
-	remote       *net.TCPAddr
-	deflate      *proto.Deflate // negotiated permessage-deflate, or nil
-}
-
-// phase is a step of the opening handshake while CONNECTING, or of the end of
-// the connection while CLOSING.
-type phase uint8
-
-const (
-	phaseNone      phase = iota
-	phaseDial            // client: resolving, connecting, TLS
-	phaseHandshake       // HTTP request/response in flight
-	phaseReject          // server: flushing an HTTP error answer
-	phaseAccept          // server: flushing the 101 response
-	phaseFlush           // closing: flushing our last frames before closing TCP
-	phaseAwaitEOF        // client: waiting for the server to close TCP (RFC 6455 7.1.1)
-)
-
-type packet struct {
-	off, n int // payload at inbuf[off:off+n]
-	text   bool
-}
-
-type outMsg struct {
-	end  int // offset in wbuf just past the message's last byte
-	size int
+	core  *proto.Conn // nil while dialing and once CLOSED
+	link
+	inbound
+	outbound
+	outcome
 }
 
 // settings are the exported fields, validated and copied when a connection starts.
@@ -178,7 +106,7 @@ func NewPeer() *Peer {
 		CloseTimeout:         DefaultCloseTimeout,
 		CompressionThreshold: DefaultCompressionThreshold,
 		noDelay:              true,
-		connState:            connState{state: StateClosed, closeCode: -1},
+		connState:            connState{state: StateClosed, outcome: outcome{closeCode: -1}},
 	}
 }
 
@@ -255,136 +183,10 @@ func containsByte(s string, c byte) bool {
 
 // resetLocked clears what a previous connection left, as a new ConnectToURL or
 // AcceptStream does in Godot; unread packets of the old connection are dropped.
-func (p *Peer) resetLocked(s settings, role proto.Role) {
+func (p *Peer) resetLocked(s settings) {
 	p.connState = connState{
-		cfg:       s,
-		role:      role,
-		state:     StateConnecting,
-		closeCode: -1,
+		cfg:     s,
+		state:   StateConnecting,
+		outcome: outcome{closeCode: -1},
 	}
-	p.hs.Max = proto.DefaultMaxHandshakeSize
-}
-
-// ReadyState returns the current state.
-func (p *Peer) ReadyState() State {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.state
-}
-
-// CloseCode returns the status code of the close frame that ended the
-// connection: the peer's after a closing handshake (1005 when its close frame
-// had no status), ours after a protocol error we detected (1002, 1007, 1009),
-// and -1 when the connection ended without a close frame exchange.
-func (p *Peer) CloseCode() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closeCode
-}
-
-// CloseReason returns the reason that goes with CloseCode.
-func (p *Peer) CloseReason() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closeReason
-}
-
-// CloseError returns why the connection ended when it did not end with a clean
-// closing handshake (dial, TLS or handshake failure, timeout, protocol error,
-// heartbeat, connection lost), or nil. Match it with errors.Is.
-func (p *Peer) CloseError() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closeErr
-}
-
-// SelectedProtocol returns the negotiated subprotocol, or "". It survives the
-// close and is reset by the next connection.
-func (p *Peer) SelectedProtocol() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.protocol
-}
-
-// RequestedURL returns, on a client, the URL as given to ConnectToURL; on a
-// server, the scheme (ws:// or wss://), the Host header and the request target.
-func (p *Peer) RequestedURL() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.requestedURL
-}
-
-// RequestHeader returns a server peer's opening handshake request headers
-// (nil before the request is read, or on a client).
-func (p *Peer) RequestHeader() http.Header {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.reqHeader == nil && p.reqHead != nil {
-		if req, err := proto.ParseRequest(p.reqHead); err == nil {
-			return req.Header
-		}
-	}
-	return p.reqHeader.Clone()
-}
-
-// ResponseHeader returns a client peer's opening handshake response headers
-// (nil before the response is read, or on a server).
-func (p *Peer) ResponseHeader() http.Header {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.respHeader.Clone()
-}
-
-// ConnectedHost returns the remote IP address of the TCP connection, or "" when
-// there is none (before connecting, after CLOSED, or on a non-TCP stream).
-func (p *Peer) ConnectedHost() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.remote == nil || p.state == StateClosed {
-		return ""
-	}
-	return p.remote.IP.String()
-}
-
-// ConnectedPort returns the remote TCP port, or 0 as ConnectedHost returns "".
-func (p *Peer) ConnectedPort() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.remote == nil || p.state == StateClosed {
-		return 0
-	}
-	return p.remote.Port
-}
-
-// SetNoDelay sets TCP_NODELAY on the connection (on by default) and remembers
-// the choice for later connections. It returns ErrUnsupported when the current
-// connection is not TCP.
-func (p *Peer) SetNoDelay(enabled bool) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.noDelay = enabled
-	if p.conn == nil {
-		return nil
-	}
-	return applyNoDelay(p.conn, enabled)
-}
-
-func applyNoDelay(c net.Conn, enabled bool) error {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
-	}
-	tcp, ok := c.(*net.TCPConn)
-	if !ok {
-		return fmt.Errorf("%w: no-delay needs a TCP connection", ErrUnsupported)
-	}
-	return tcp.SetNoDelay(enabled)
-}
-
-// tcpAddr returns the TCP address of c's remote end, looking through TLS.
-func tcpAddr(c net.Conn) *net.TCPAddr {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
-	}
-	a, _ := c.RemoteAddr().(*net.TCPAddr)
-	return a
 }

@@ -311,7 +311,8 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 		return err
 	}
 	p.protocol, p.requestedURL, p.reqHeader = protocol, requestedURL, reqHeader
-	p.deflate = deflate
+	cfg := p.coreConfig()
+	cfg.Role, cfg.Deflate = proto.RoleServer, deflate
 	if len(buffered) > 0 {
 		if len(buffered) <= readBufSize {
 			p.rbufp = getBuf()
@@ -325,6 +326,7 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 		// first Wait return at once and the next Poll parse them.
 		p.blocked = true
 	}
-	p.openLocked(p.now())
+	p.core = proto.NewOpenConn(cfg, protocol, p.now())
+	p.state = StateOpen
 	return nil
 }
