@@ -25,21 +25,11 @@ type inbound struct {
 	curText    bool
 	receiving  bool // inbuf ends with an incomplete message
 	draining   bool // a packet was read since the last Poll: batch the replies
-	lastString bool
 }
 
 type packet struct {
 	off, n int // payload at inbuf[off:off+n]
 	text   bool
-}
-
-// AvailablePacketCount returns the number of complete inbound messages queued.
-// Messages that arrived before a close stay readable in CLOSING and CLOSED
-// until drained (unlike Godot, which hides them once the state leaves OPEN).
-func (p *Peer) AvailablePacketCount() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.packets) - p.phead
 }
 
 // GetPacket returns the next inbound message, all fragments joined, and
@@ -86,14 +76,6 @@ func (p *Peer) AppendPacket(dst []byte) ([]byte, error) {
 	dst = append(dst, p.popPacketLocked()...)
 	p.tidyInboundLocked()
 	return dst, nil
-}
-
-// WasStringPacket reports whether the last packet returned by GetPacket was a
-// text message.
-func (p *Peer) WasStringPacket() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.lastString
 }
 
 // receiveLocked stores a chunk of an inbound message.

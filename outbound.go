@@ -4,7 +4,6 @@ package wspeer
 
 import (
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/wspeer/wspeer/internal/proto"
 )
@@ -24,54 +23,18 @@ type outMsg struct {
 	size int
 }
 
-// Send queues msg as one text or binary message and makes one write attempt;
-// Poll writes what is left. While the application is draining received
-// packets (it has read one since the last Poll and more are waiting), the
-// attempt is left to the send that follows the last of them (or to Poll), so
-// that the replies to a burst go out in one system call. It fails with ErrNotOpen unless OPEN, with
-// ErrInvalidUTF8 for text that is not UTF-8, with ErrTooLarge when msg alone
-// is larger than OutboundBufferSize (it can never be sent), and with
-// ErrBufferFull when the queued messages leave no room for it now
-// (OutboundBufferSize or MaxQueuedPackets; retry after Poll has written some).
-// Nothing is queued on an error. An empty msg sends an empty message. Concurrent sends each
-// stay whole.
-func (p *Peer) Send(msg []byte, mode WriteMode) error {
-	var op proto.Opcode
-	switch mode {
-	case WriteModeText:
+// send queues a data message: b, or s when b is nil.
+func (p *Peer) send(text bool, b []byte, s string) error {
+	op := proto.OpBinary
+	if text {
 		op = proto.OpText
-		if !utf8.Valid(msg) {
-			return ErrInvalidUTF8
-		}
-	case WriteModeBinary:
-		op = proto.OpBinary
-	default:
-		return fmt.Errorf("%w: write mode %d", ErrInvalidParameter, mode)
+	}
+	if b == nil {
+		b = []byte(s)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.sendLocked(op, msg)
-}
-
-// SendText sends s as a text message (see Send).
-func (p *Peer) SendText(s string) error {
-	if !utf8.ValidString(s) {
-		return ErrInvalidUTF8
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.sendLocked(proto.OpText, []byte(s))
-}
-
-// PutPacket sends b as a binary message (see Send). As in Godot, an empty b
-// sends nothing and returns nil.
-func (p *Peer) PutPacket(b []byte) error {
-	if len(b) == 0 {
-		return nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.sendLocked(proto.OpBinary, b)
+	return p.sendLocked(op, b)
 }
 
 func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {

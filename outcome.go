@@ -1,10 +1,6 @@
-//go:build !js
-
 package wspeer
 
 import (
-	"crypto/tls"
-	"errors"
 	"net/http"
 
 	"github.com/wspeer/wspeer/internal/proto"
@@ -21,47 +17,7 @@ type outcome struct {
 	reqHeader    http.Header // from net/http (Upgrader)
 	reqHead      []byte      // the request head (AcceptStream), parsed on demand
 	respHeader   http.Header
-}
-
-// resultError turns how the core says a connection ended into the error
-// CloseError reports, wrapping this package's sentinels.
-func resultError(r proto.Result) error {
-	switch r.Kind {
-	case proto.EndClean:
-		return nil
-	case proto.EndProtocol:
-		return newCloseError(ErrProtocol, "", r.Err)
-	case proto.EndLost:
-		return newCloseError(ErrConnectionLost, lostDetail(r.Detail), r.Err)
-	case proto.EndHandshake:
-		return handshakeError(r)
-	case proto.EndHandshakeTimeout:
-		return newCloseError(ErrHandshakeTimeout, "", nil)
-	case proto.EndCloseTimeout, proto.EndHeartbeat:
-		return r.Err // ErrCloseTimeout, ErrHeartbeatTimeout
-	case proto.EndDropped:
-		return newCloseError(ErrDropped, r.Detail, nil)
-	}
-	return nil
-}
-
-func lostDetail(d string) string {
-	if d == proto.DetailLost {
-		return ""
-	}
-	return d
-}
-
-// handshakeError classifies a failed opening handshake.
-func handshakeError(r proto.Result) error {
-	var rerr tls.RecordHeaderError
-	switch {
-	case r.Detail == proto.DetailLost:
-		return newCloseError(ErrHandshake, r.Detail, newCloseError(ErrConnectionLost, "during the opening handshake", r.Err))
-	case errors.As(r.Err, &rerr):
-		return newCloseError(ErrHandshake, "TLS", r.Err)
-	}
-	return newCloseError(ErrHandshake, r.Detail, r.Err)
+	lastString   bool // the last packet GetPacket returned was text
 }
 
 // ReadyState returns the current state.
@@ -132,4 +88,12 @@ func (p *Peer) ResponseHeader() http.Header {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.respHeader.Clone()
+}
+
+// WasStringPacket reports whether the last packet returned by GetPacket was a
+// text message.
+func (p *Peer) WasStringPacket() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastString
 }

@@ -1,15 +1,10 @@
-//go:build !js
-
 package wspeer
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
-
-	"github.com/wspeer/wspeer/internal/proto"
 )
 
 // Peer is one WebSocket connection, client or server side, driven by Poll: Go's
@@ -18,28 +13,43 @@ import (
 // Create peers with NewPeer: the zero value has no budgets and cannot connect. Every
 // method is safe for concurrent use; the application observes state changes
 // only inside Poll, the send methods, Close, ConnectToURL and AcceptStream.
+//
+// Compiled for the browser (GOOS=js), Peer has the same methods over the
+// browser's WebSocket: a client only, with the browser's limits (see each
+// field and method, and the package documentation).
 type Peer struct {
 	// InboundBufferSize bounds one whole inbound message and the unread inbound
 	// bytes (queued packets plus the message being received). A bigger
 	// message closes the connection with 1009; a full buffer stops reading
-	// from the socket until the application drains packets.
+	// from the socket until the application drains packets. In the browser,
+	// which cannot pause reading, a full buffer closes the connection too
+	// (CloseCode 1009; 4009 goes on the wire, the nearest code a browser may
+	// send).
 	InboundBufferSize int
 	// OutboundBufferSize bounds the payload bytes accepted by Send and not
-	// yet written; a send beyond it fails with ErrBufferFull.
+	// yet written (in the browser, its bufferedAmount); a send beyond it
+	// fails with ErrBufferFull, a message larger than it with ErrTooLarge.
 	OutboundBufferSize int
-	// MaxQueuedPackets bounds the messages queued in each direction.
+	// MaxQueuedPackets bounds the messages queued in each direction (the
+	// browser does not count outbound messages).
 	MaxQueuedPackets int
 	// SupportedProtocols are the subprotocols a client offers (in order of
 	// preference) or a server accepts (the client's order decides).
 	SupportedProtocols []string
 	// HandshakeHeaders are extra headers for the client's request or the
-	// server's 101 response. Headers the handshake manages are refused.
+	// server's 101 response. Headers the handshake manages are refused. The
+	// browser's WebSocket cannot send any: there ConnectToURL returns
+	// ErrUnsupported unless it is empty.
 	HandshakeHeaders http.Header
 	// HeartbeatInterval sends a ping after this long without one outstanding;
 	// a pong missing for another interval fails the connection (1011 sent,
 	// CloseCode -1, CloseError matching ErrHeartbeatTimeout). 0 disables it.
+	// The browser build ignores it: the browser answers pings itself and
+	// gives scripts no way to send one.
 	HeartbeatInterval time.Duration
-	// DialTimeout bounds name resolution and each TCP connect attempt.
+	// DialTimeout bounds name resolution and each TCP connect attempt. In
+	// the browser, DialTimeout plus HandshakeTimeout bound CONNECTING as a
+	// whole, since the browser does not tell the two apart.
 	DialTimeout time.Duration
 	// HandshakeTimeout bounds the TLS and HTTP opening handshake.
 	HandshakeTimeout time.Duration
@@ -47,7 +57,8 @@ type Peer struct {
 	CloseTimeout time.Duration
 	// Compression enables permessage-deflate (RFC 7692): a client offers it and
 	// a server accepts a client's offer. Off by default, as in Godot. The
-	// inbound budget counts inflated bytes.
+	// inbound budget counts inflated bytes. The browser negotiates
+	// compression by itself and ignores this field.
 	Compression bool
 	// CompressionThreshold is the size below which messages are sent
 	// uncompressed even when compression was negotiated.
@@ -55,49 +66,21 @@ type Peer struct {
 	// Proxy chooses the HTTP proxy a client tunnels through with CONNECT, as
 	// http.Transport.Proxy does (its request has the target's http or https
 	// URL for ws or wss); nil means http.ProxyFromEnvironment, and a func
-	// returning nil, nil connects directly.
+	// returning nil, nil connects directly. The browser applies its own proxy
+	// settings and ignores this field.
 	Proxy func(*http.Request) (*url.URL, error)
 
-	mu      sync.Mutex
-	clock   func() time.Time // time.Now, or a test's clock
-	noDelay bool
-	connState
-}
-
-// connState is everything one connection sets; a new connection starts from
-// its zero value. Each part owns its rules in a file of its own: the core
-// (internal/proto.Conn: handshake, framing, closing, timers), the link to the
-// remote (link.go), the inbound queue (inbound.go), the outbound queue
-// (outbound.go) and the outcome (outcome.go).
-type connState struct {
-	state State
-	cfg   settings
-	core  *proto.Conn // nil while dialing and once CLOSED
-	link
-	inbound
-	outbound
-	outcome
-}
-
-// settings are the exported fields, validated and copied when a connection starts.
-type settings struct {
-	inMax, outMax, maxPackets int
-	protocols                 []string
-	header                    http.Header
-	heartbeat                 time.Duration
-	dialTimeout               time.Duration
-	handshakeTimeout          time.Duration
-	closeTimeout              time.Duration
-	compression               bool
-	threshold                 int
-	proxy                     func(*http.Request) (*url.URL, error)
+	mu        sync.Mutex
+	clock     func() time.Time // time.Now, or a test's clock
+	noDelay   bool             // TCP_NODELAY for the next connections
+	connState                  // per build: everything one connection sets
 }
 
 // NewPeer returns a CLOSED peer with Godot's defaults: 65535-byte buffers,
 // 2048 queued packets, no protocols, no extra headers, no heartbeat, and
 // timeouts of DefaultDialTimeout, DefaultHandshakeTimeout and DefaultCloseTimeout.
 func NewPeer() *Peer {
-	return &Peer{
+	p := &Peer{
 		InboundBufferSize:    DefaultBufferSize,
 		OutboundBufferSize:   DefaultBufferSize,
 		MaxQueuedPackets:     DefaultMaxQueuedPackets,
@@ -106,8 +89,10 @@ func NewPeer() *Peer {
 		CloseTimeout:         DefaultCloseTimeout,
 		CompressionThreshold: DefaultCompressionThreshold,
 		noDelay:              true,
-		connState:            connState{state: StateClosed, outcome: outcome{closeCode: -1}},
 	}
+	p.state = StateClosed
+	p.closeCode = -1
+	return p
 }
 
 func (p *Peer) now() time.Time {
@@ -115,78 +100,4 @@ func (p *Peer) now() time.Time {
 		return p.clock()
 	}
 	return time.Now()
-}
-
-// settingsLocked validates the exported fields and copies them.
-func (p *Peer) settingsLocked() (settings, error) {
-	s := settings{
-		inMax:            p.InboundBufferSize,
-		outMax:           p.OutboundBufferSize,
-		maxPackets:       p.MaxQueuedPackets,
-		protocols:        append([]string(nil), p.SupportedProtocols...),
-		header:           p.HandshakeHeaders.Clone(),
-		heartbeat:        p.HeartbeatInterval,
-		dialTimeout:      p.DialTimeout,
-		handshakeTimeout: p.HandshakeTimeout,
-		closeTimeout:     p.CloseTimeout,
-		compression:      p.Compression,
-		threshold:        p.CompressionThreshold,
-		proxy:            p.Proxy,
-	}
-	switch {
-	case s.inMax <= 0:
-		return s, fmt.Errorf("%w: InboundBufferSize %d must be positive", ErrInvalidParameter, s.inMax)
-	case s.outMax <= 0:
-		return s, fmt.Errorf("%w: OutboundBufferSize %d must be positive", ErrInvalidParameter, s.outMax)
-	case s.maxPackets <= 0:
-		return s, fmt.Errorf("%w: MaxQueuedPackets %d must be positive", ErrInvalidParameter, s.maxPackets)
-	case s.heartbeat < 0:
-		return s, fmt.Errorf("%w: negative HeartbeatInterval", ErrInvalidParameter)
-	case s.dialTimeout <= 0 || s.handshakeTimeout <= 0 || s.closeTimeout <= 0:
-		return s, fmt.Errorf("%w: timeouts must be positive", ErrInvalidParameter)
-	case s.threshold < 0:
-		return s, fmt.Errorf("%w: negative CompressionThreshold", ErrInvalidParameter)
-	}
-	for _, proto := range s.protocols {
-		if !isToken(proto) {
-			return s, fmt.Errorf("%w: subprotocol %q is not an HTTP token", ErrInvalidParameter, proto)
-		}
-	}
-	if err := proto.CheckHeader(s.header); err != nil {
-		return s, fmt.Errorf("%w: %w", ErrInvalidParameter, err)
-	}
-	return s, nil
-}
-
-// isToken reports whether s is an RFC 7230 token, as a subprotocol name must be.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7F || containsByte(`"(),/:;<=>?@[\]{}`, c) {
-			return false
-		}
-	}
-	return true
-}
-
-func containsByte(s string, c byte) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return true
-		}
-	}
-	return false
-}
-
-// resetLocked clears what a previous connection left, as a new ConnectToURL or
-// AcceptStream does in Godot; unread packets of the old connection are dropped.
-func (p *Peer) resetLocked(s settings) {
-	p.connState = connState{
-		cfg:     s,
-		state:   StateConnecting,
-		outcome: outcome{closeCode: -1},
-	}
 }

@@ -3,6 +3,8 @@
 package wspeer
 
 import (
+	"crypto/tls"
+	"errors"
 	"time"
 
 	"github.com/wspeer/wspeer/internal/proto"
@@ -210,4 +212,45 @@ func (p *Peer) finishLocked(code int, reason string, err error) {
 		p.inbuf = p.inbuf[:p.curStart] // an incomplete message is lost with the connection
 		p.receiving = false
 	}
+}
+
+// resultError turns how the core says a connection ended into the error
+// CloseError reports, wrapping this package's sentinels.
+func resultError(r proto.Result) error {
+	switch r.Kind {
+	case proto.EndClean:
+		return nil
+	case proto.EndProtocol:
+		return newCloseError(ErrProtocol, "", r.Err)
+	case proto.EndLost:
+		return newCloseError(ErrConnectionLost, lostDetail(r.Detail), r.Err)
+	case proto.EndHandshake:
+		return handshakeError(r)
+	case proto.EndHandshakeTimeout:
+		return newCloseError(ErrHandshakeTimeout, "", nil)
+	case proto.EndCloseTimeout, proto.EndHeartbeat:
+		return r.Err // ErrCloseTimeout, ErrHeartbeatTimeout
+	case proto.EndDropped:
+		return newCloseError(ErrDropped, r.Detail, nil)
+	}
+	return nil
+}
+
+func lostDetail(d string) string {
+	if d == proto.DetailLost {
+		return ""
+	}
+	return d
+}
+
+// handshakeError classifies a failed opening handshake.
+func handshakeError(r proto.Result) error {
+	var rerr tls.RecordHeaderError
+	switch {
+	case r.Detail == proto.DetailLost:
+		return newCloseError(ErrHandshake, r.Detail, newCloseError(ErrConnectionLost, "during the opening handshake", r.Err))
+	case errors.As(r.Err, &rerr):
+		return newCloseError(ErrHandshake, "TLS", r.Err)
+	}
+	return newCloseError(ErrHandshake, r.Detail, r.Err)
 }
