@@ -26,7 +26,7 @@ func (p *Peer) AcceptStream(conn net.Conn) error {
 	if err := p.startServerLocked(conn); err != nil {
 		return err
 	}
-	p.core = proto.NewServerConn(p.coreConfig(), p.now())
+	p.core = proto.NewServerConn(p.coreConfigLocked(), p.now())
 	return nil
 }
 
@@ -49,8 +49,8 @@ func (p *Peer) startServerLocked(conn net.Conn) error {
 	return nil
 }
 
-// coreConfig is the connection core's configuration from the settings.
-func (p *Peer) coreConfig() proto.ConnConfig {
+// coreConfigLocked is the connection core's configuration from the settings.
+func (p *Peer) coreConfigLocked() proto.ConnConfig {
 	s := &p.cfg
 	return proto.ConnConfig{
 		MaxMessageSize:    int64(s.inMax),

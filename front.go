@@ -61,7 +61,7 @@ func (p *Peer) AvailablePacketCount() int {
 }
 
 // Send queues msg as one text or binary message and makes one write attempt;
-// Poll writes what is left. While the application is draining received
+// Poll writes what is left. While the application is batching received
 // packets (it has read one since the last Poll and more are waiting), the
 // attempt is left to the send that follows the last of them (or to Poll), so
 // that the replies to a burst go out in one system call. It fails with

@@ -11,20 +11,20 @@ import (
 // message being assembled share one buffer, inbuf: packets are offsets into
 // it, so a burst of small messages costs no allocation per message.
 type inbound struct {
-	rbuf       []byte  // rbuf[roff:rend] is read but not parsed
-	rbufp      *[]byte // rbuf's pool entry
-	roff, rend int
-	readErr    error
-	blocked    bool // parsing stopped: no room (backpressure), or held back for the application
-	packets    []packet
-	phead      int
-	inBytes    int     // payload bytes of unread packets
-	inbuf      []byte  // unread packets' payloads, then the message being assembled
-	inbufp     *[]byte // inbuf's pool entry
-	curStart   int     // offset in inbuf of the message being assembled
-	curText    bool
-	receiving  bool // inbuf ends with an incomplete message
-	draining   bool // a packet was read since the last Poll: batch the replies
+	rbuf        []byte  // rbuf[roff:rend] is read but not parsed
+	rbufp       *[]byte // rbuf's pool entry
+	roff, rend  int
+	readErr     error
+	parsePaused bool // parsing stopped: no room (backpressure), or held back for the application
+	packets     []packet
+	phead       int
+	inBytes     int     // payload bytes of unread packets
+	inbuf       []byte  // unread packets' payloads, then the message being assembled
+	inbufp      *[]byte // inbuf's pool entry
+	curStart    int     // offset in inbuf of the message being assembled
+	curText     bool
+	receiving   bool // inbuf ends with an incomplete message
+	batching    bool // a packet was read since the last Poll: batch the replies
 }
 
 type packet struct {
@@ -41,7 +41,7 @@ func (p *Peer) GetPacket() ([]byte, error) {
 	if p.phead == len(p.packets) {
 		return nil, ErrNoPacket
 	}
-	p.draining = true
+	p.batching = true
 	if pk := p.packets[p.phead]; pk.n >= largePacket && pk.off == 0 && pk.n == len(p.inbuf) &&
 		p.phead+1 == len(p.packets) && !p.receiving && cap(p.inbuf) != readBufSize {
 		// A large message alone in its own buffer: hand the buffer over.
@@ -72,7 +72,7 @@ func (p *Peer) AppendPacket(dst []byte) ([]byte, error) {
 	if p.phead == len(p.packets) {
 		return dst, ErrNoPacket
 	}
-	p.draining = true
+	p.batching = true
 	dst = append(dst, p.popPacketLocked()...)
 	p.tidyInboundLocked()
 	return dst, nil
@@ -190,9 +190,9 @@ func (p *Peer) releaseInboundLocked() {
 }
 
 // unblockedLocked reports whether parsing stopped for lack of room that the
-// application has since made by draining packets.
+// application has since made by batching packets.
 func (p *Peer) unblockedLocked() bool {
-	return p.blocked && len(p.packets)-p.phead < p.cfg.maxPackets && p.inboundRoomLocked() > 0 &&
+	return p.parsePaused && len(p.packets)-p.phead < p.cfg.maxPackets && p.inboundRoomLocked() > 0 &&
 		!p.controlBackloggedLocked()
 }
 

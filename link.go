@@ -47,7 +47,7 @@ func (p *Peer) dialStepLocked() bool {
 		return false
 	}
 	p.attachLocked(conn)
-	cfg := p.coreConfig()
+	cfg := p.coreConfigLocked()
 	cfg.Request, p.request = p.request, nil
 	p.core = proto.NewClientConn(cfg, p.now())
 	return true

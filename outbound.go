@@ -62,7 +62,7 @@ func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
 	p.wbuf = wbuf
 	p.outMsgs = append(p.outMsgs, outMsg{end: len(p.wbuf), size: len(msg)})
 	p.outBytes += len(msg)
-	if !p.draining || p.phead == len(p.packets) {
+	if !p.batching || p.phead == len(p.packets) {
 		p.flushLocked()
 	}
 	if p.woff < len(p.wbuf) {

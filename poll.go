@@ -26,7 +26,7 @@ func (p *Peer) Poll() {
 const maxTurns = 3
 
 func (p *Peer) pollLocked() {
-	p.draining = false
+	p.batching = false
 	if p.state == StateClosed || (p.core == nil && !p.dialStepLocked()) {
 		return
 	}
@@ -155,13 +155,13 @@ func (p *Peer) releaseReadBufLocked() {
 // messages while the packet queue and the inbound budget have room.
 func (p *Peer) parseLocked(now time.Time) {
 	c := p.core
-	p.blocked = false
+	p.parsePaused = false
 	for p.roff < p.rend || c.Inflating() {
 		// Pongs the remote does not read pile up in wbuf: past a bound, stop
 		// reading its frames until they are written (backpressure).
 		p.takePendingLocked()
 		if len(p.packets)-p.phead >= p.cfg.maxPackets || p.controlBackloggedLocked() {
-			p.blocked = true
+			p.parsePaused = true
 			break
 		}
 		room := p.inboundRoomLocked()
@@ -174,14 +174,14 @@ func (p *Peer) parseLocked(now time.Time) {
 		switch ev.Kind {
 		case proto.EventHold:
 			// The next Poll, at once (Wait sees blocked with room), goes on.
-			p.blocked = true
+			p.parsePaused = true
 			p.releaseReadBufLocked()
 			return
 		case proto.EventNone:
 			if n == 0 {
 				// A partial frame, no room for its payload, or a step that
 				// reads no more input.
-				p.blocked = room == 0 && c.Step() == proto.StepOpen
+				p.parsePaused = room == 0 && c.Step() == proto.StepOpen
 				p.releaseReadBufLocked()
 				return
 			}

@@ -260,7 +260,7 @@ func (e *epollPoller) dueTimers(dst []*Peer, now time.Time) ([]*Peer, int) {
 	return dst, -1
 }
 
-// readyPeers appends the peers of the epoll events, draining the wake-up
+// readyPeers appends the peers of the epoll events, batching the wake-up
 // pipe when it is among them.
 func (e *epollPoller) readyPeers(events []syscall.EpollEvent, dst []*Peer) []*Peer {
 	e.mu.Lock()

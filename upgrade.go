@@ -345,7 +345,7 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 		return err
 	}
 	p.protocol, p.requestedURL, p.reqHeader = protocol, requestedURL, reqHeader
-	cfg := p.coreConfig()
+	cfg := p.coreConfigLocked()
 	cfg.Role, cfg.Deflate = proto.RoleServer, deflate
 	if len(buffered) > 0 {
 		if len(buffered) <= readBufSize {
@@ -358,7 +358,7 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 		// These bytes are not on the socket, so a Wait parked on it would
 		// not see them: marked as waiting for the parser, they make the
 		// first Wait return at once and the next Poll parse them.
-		p.blocked = true
+		p.parsePaused = true
 	}
 	p.core = proto.NewOpenConn(cfg, protocol, p.now())
 	p.state = StateOpen
