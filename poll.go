@@ -34,7 +34,9 @@ func (p *Peer) pollLocked() {
 	for range maxTurns {
 		step := p.core.Step()
 		p.turnLocked(now)
-		if p.core == nil || p.core.Step() == step {
+		// Parsing paused for the application (a close held back behind a
+		// message, or no room) waits for the next Poll.
+		if p.core == nil || p.core.Step() == step || p.parsePaused {
 			return
 		}
 	}

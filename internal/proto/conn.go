@@ -19,7 +19,8 @@ import (
 //
 // One turn of a driver: Tick, then read and Parse until nothing more can be
 // done, then AppendPending and write, then Settle. Repeat the turn at once
-// while Step changes; otherwise wait for input or NextDeadline.
+// while Step changes, unless Parse returned EventHold: the application must
+// see the messages delivered first. Otherwise wait for input or NextDeadline.
 type Conn struct {
 	cfg   ConnConfig
 	step  Step

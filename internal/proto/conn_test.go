@@ -98,12 +98,13 @@ func (d *connDriver) event(ev Event) {
 	}
 }
 
-// poll repeats turns while the step changes, as a Peer's Poll does.
+// poll repeats turns while the step changes, as a Peer's Poll does, but
+// not past a hold.
 func (d *connDriver) poll() {
 	for range 4 {
-		s := d.c.Step()
+		s, holds := d.c.Step(), d.holds
 		d.turn()
-		if d.c.Step() == s {
+		if d.c.Step() == s || d.holds > holds {
 			return
 		}
 	}
@@ -417,6 +418,23 @@ func TestConnHoldsCloseBackForTheApplication(t *testing.T) {
 	if !bytes.Contains(d.out, []byte("answer")) {
 		t.Fatal("answer not written before the close")
 	}
+}
+
+func TestConnClientHoldsCloseThatCameWithTheResponse(t *testing.T) {
+	d := newDriver(t, NewClientConn(clientCfg(), t0))
+	d.at(0)
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+	d.in = append([]byte(resp), wire(OpText, true, false, []byte("Hello World!"))...)
+	d.in = append(d.in, wire(OpClose, true, false, closePayload(1000, ""))...)
+	d.at(time.Millisecond)
+	// Opened, the message delivered, and the close not yet acted on.
+	d.want(StateOpen, StepOpen)
+	if len(d.msgs) != 1 || d.holds != 1 || !d.c.CanSend() {
+		t.Fatalf("msgs %q holds %d", d.msgs, d.holds)
+	}
+	d.at(2 * time.Millisecond)
+	d.want(StateClosing, StepAwaitEOF)
 }
 
 func TestConnProtocolErrorEndsOnceWritten(t *testing.T) {
