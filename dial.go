@@ -5,87 +5,15 @@ package wspeer
 import (
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/wspeer/wspeer/internal/proto"
 )
-
-// target is a parsed ws:// or wss:// URL.
-type target struct {
-	secure bool
-	host   string // without brackets
-	port   int
-	path   string // request-target: path and query
-	auth   string // Authorization header value from userinfo, or ""
-}
-
-// parseURL parses a client URL the way a browser would, refusing what cannot
-// be a WebSocket endpoint. Like Godot, a URL without a scheme means ws://.
-func parseURL(raw string) (*target, error) {
-	bad := func(why string) (*target, error) {
-		return nil, fmt.Errorf("%w: URL %q: %s", ErrInvalidParameter, raw, why)
-	}
-	if raw == "" {
-		return bad("empty")
-	}
-	s := raw
-	if !strings.Contains(s, "://") {
-		s = "ws://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return bad(err.Error())
-	}
-	t := &target{}
-	switch strings.ToLower(u.Scheme) {
-	case "ws":
-		t.port = 80
-	case "wss":
-		t.secure, t.port = true, 443
-	default:
-		return bad("scheme must be ws or wss")
-	}
-	if u.Opaque != "" {
-		return bad("no authority")
-	}
-	t.host = u.Hostname()
-	if t.host == "" {
-		return bad("empty host")
-	}
-	if strings.HasSuffix(u.Host, ":") {
-		return bad("empty port")
-	}
-	if ps := u.Port(); ps != "" {
-		n, err := strconv.Atoi(ps)
-		if err != nil || n < 1 || n > 65535 {
-			return bad("port out of range")
-		}
-		t.port = n
-	}
-	if strings.ContainsAny(t.host, " \t\r\n/\\") {
-		return bad("invalid host")
-	}
-	t.path = u.EscapedPath()
-	if t.path == "" {
-		t.path = "/"
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		t.path += "?" + u.RawQuery
-	}
-	if u.User != nil {
-		pass, _ := u.User.Password()
-		t.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass))
-	}
-	return t, nil
-}
 
 // dialing is a client's connection attempt in progress: one goroutine resolves
 // the host, connects to each address in turn and does the TLS handshake, so
@@ -248,33 +176,9 @@ func clientTLSConfig(cfg *tls.Config, host string) *tls.Config {
 	return cfg
 }
 
-// ConnectToURL starts connecting to a ws:// or wss:// URL and returns at once:
-// name resolution, the TCP connect (each address in turn), TLS and the opening
-// handshake progress inside Poll, each bounded by a timeout. The peer is then
-// CONNECTING; a failure shows later as CLOSED with CloseCode -1 and CloseError
-// saying what failed. tlsConfig is used for wss:// (nil: verify against the
-// system roots); a server-side config is ErrInvalidParameter. A URL without a
-// scheme means ws://; userinfo is sent as Basic authorization; the fragment is
-// not sent. The connection goes through the HTTP proxy that Proxy names
-// (default: the environment's), with a CONNECT tunnel; a proxy failure has
-// CloseError matching ErrProxy. It fails with ErrInUse while CONNECTING or OPEN.
-func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s, err := p.settingsLocked()
-	if err != nil {
-		return err
-	}
-	if p.state == StateConnecting || p.state == StateOpen {
-		return ErrInUse
-	}
-	t, err := parseURL(rawURL)
-	if err != nil {
-		return err
-	}
-	if isServerConfig(tlsConfig) {
-		return fmt.Errorf("%w: a server TLS configuration cannot connect", ErrInvalidParameter)
-	}
+// connectLocked starts a client connection to t: the request is built now,
+// the dial goes on in the background and Poll takes it from there.
+func (p *Peer) connectLocked(rawURL string, t *target, s settings, tlsConfig *tls.Config) error {
 	key, err := proto.NewClientKey(nil)
 	if err != nil {
 		return err
@@ -299,10 +203,9 @@ func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
 		return fmt.Errorf("%w: %w", ErrInvalidParameter, err)
 	}
 	p.finishLocked(p.closeCode, p.closeReason, nil) // drop what a CLOSING peer still holds
-	p.resetLocked(s, proto.RoleClient)
+	p.resetLocked(s)
 	p.requestedURL = rawURL
 	p.request = req
-	p.phase = phaseDial
 	p.dial = startDial(t, tlsConfig, s)
 	return nil
 }

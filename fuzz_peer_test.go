@@ -184,7 +184,7 @@ func FuzzPeerServer(f *testing.F) {
 			t.Fatal("dropped without a CloseError")
 		}
 		if _, err := p.GetPacket(); !errors.Is(err, ErrNoPacket) {
-			t.Fatalf("GetPacket after draining: %v", err)
+			t.Fatalf("GetPacket after batching: %v", err)
 		}
 	})
 }

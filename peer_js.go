@@ -10,10 +10,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
-	"sync"
 	"syscall/js"
 	"time"
 
@@ -26,91 +22,29 @@ import (
 // native build does.
 const browserLimitCode = 4009
 
-// Peer is one WebSocket connection, driven by Poll: Go's version of Godot's
-// WebSocketPeer. Set the exported fields before ConnectToURL; they are read
-// when a connection starts. Create peers with NewPeer. Every method is safe for
-// concurrent use; the application observes state changes only inside Poll, the
-// send methods, Close and ConnectToURL.
-//
-// This is the browser build (GOOS=js): a client over the browser's WebSocket.
-// The browser owns the connection, TLS and the protocol, so AcceptStream,
-// HandshakeHeaders, HeartbeatInterval, Proxy, SetNoDelay, ConnectedHost and
-// ConnectedPort have no browser equivalent (see each one). Browsers cannot
-// pause reading, so an inbound budget that is exceeded closes the connection
-// instead of applying backpressure.
-type Peer struct {
-	// InboundBufferSize bounds one whole inbound message and the unread inbound
-	// bytes. In the browser a message that arrives beyond it closes the
-	// connection (CloseCode 1009; 4009 goes on the wire, the nearest code a
-	// browser may send), since the browser offers no way to pause reading.
-	InboundBufferSize int
-	// OutboundBufferSize bounds the browser's bufferedAmount (payload bytes
-	// sent and not yet transmitted) plus a new message: a send beyond it fails
-	// with ErrBufferFull.
-	OutboundBufferSize int
-	// MaxQueuedPackets bounds the inbound messages queued (a message beyond it
-	// closes the connection, as for InboundBufferSize). The browser does not
-	// count outbound messages, so it does not limit sends here.
-	MaxQueuedPackets int
-	// SupportedProtocols are the subprotocols offered, in order of preference.
-	SupportedProtocols []string
-	// HandshakeHeaders must be empty in the browser: its WebSocket cannot send
-	// extra headers, and ConnectToURL returns ErrUnsupported rather than drop
-	// them silently (Godot ignores them with a warning).
-	HandshakeHeaders http.Header
-	// HeartbeatInterval is ignored by the browser build: the browser answers
-	// pings itself and gives scripts no way to send one. A negative value is
-	// still ErrInvalidParameter.
-	HeartbeatInterval time.Duration
-	// DialTimeout plus HandshakeTimeout bound CONNECTING as a whole, because
-	// the browser does not tell the connect and the handshake apart.
-	DialTimeout time.Duration
-	// HandshakeTimeout: see DialTimeout.
-	HandshakeTimeout time.Duration
-	// CloseTimeout bounds the closing handshake after Close.
-	CloseTimeout time.Duration
-	// Proxy is ignored by the browser build: the browser applies its own proxy
-	// settings.
-	Proxy func(*http.Request) (*url.URL, error)
-	// Variant chooses the Godot Variant binary format of PutVar and GetVar:
-	// the zero value is Godot 4 (set Variant.Version to godot.Godot3 for
-	// Godot 3 peers), single-precision math types, no whole Objects (Godot's
-	// full_objects and allow_objects off) and the decoder's default limits.
-	Variant VariantOptions
-	// EncodeBufferMaxSize bounds the encoding of one PutVar value (Godot's
-	// encode_buffer_max_size): 0 means 8 MiB, Godot's default; other values
-	// must lie within Godot's bounds, 1 KiB to 256 MiB, and are rounded up to
-	// a power of two as Godot's setter does.
-	EncodeBufferMaxSize int
-	// Compression is ignored by the browser build: the browser negotiates
-	// permessage-deflate by itself, and compresses and inflates for the page.
-	Compression bool
-	// CompressionThreshold is ignored by the browser build (see Compression).
-	CompressionThreshold int
-
-	mu           sync.Mutex
-	state        State
-	cfg          webSettings
-	sock         *webSocket // the current browser socket, nil when none
-	events       []webEvent // queued by the socket's handlers, applied by Poll
-	deadline     time.Time  // of CONNECTING or CLOSING, zero otherwise
-	packets      []webPacket
-	phead        int
-	inBytes      int // unread bytes: queued packets and events not yet polled
-	inCount      int // messages in events not yet polled
-	lastString   bool
-	closeCode    int
-	closeReason  string
-	closeErr     error
-	protocol     string
-	requestedURL string
-	wakeCh       chan struct{} // closed (and replaced) to wake Wait
+// connState is everything one browser connection sets.
+type connState struct {
+	state    State
+	cfg      settings
+	sock     *webSocket // the current browser socket, nil when none
+	events   []webEvent // queued by the socket's handlers, applied by Poll
+	deadline time.Time  // of CONNECTING or CLOSING, zero otherwise
+	packets  []webPacket
+	phead    int
+	inBytes  int           // unread bytes: queued packets and events not yet polled
+	inCount  int           // messages in events not yet polled
+	wakeCh   chan struct{} // closed (and replaced) to wake Wait
+	outcome
 }
 
-// webSettings are the exported fields a connection uses, copied when it starts.
-type webSettings struct {
-	inMax, outMax, maxPackets int
-	closeTimeout              time.Duration
+// checkHandshakeHeaders refuses any: the browser's WebSocket cannot send
+// extra headers, and dropping them silently (as Godot does, with a warning)
+// would hide the problem.
+func checkHandshakeHeaders(h http.Header) error {
+	if len(h) > 0 {
+		return fmt.Errorf("%w: the browser's WebSocket cannot send HandshakeHeaders", ErrUnsupported)
+	}
+	return nil
 }
 
 type webPacket struct {
@@ -147,76 +81,26 @@ type webSocket struct {
 	detached bool
 }
 
-// NewPeer returns a CLOSED peer with Godot's defaults: 65535-byte buffers,
-// 2048 queued packets, no protocols, no extra headers, no heartbeat, and
-// timeouts of DefaultDialTimeout, DefaultHandshakeTimeout and DefaultCloseTimeout.
-func NewPeer() *Peer {
-	return &Peer{
-		InboundBufferSize:    DefaultBufferSize,
-		OutboundBufferSize:   DefaultBufferSize,
-		MaxQueuedPackets:     DefaultMaxQueuedPackets,
-		DialTimeout:          DefaultDialTimeout,
-		HandshakeTimeout:     DefaultHandshakeTimeout,
-		CloseTimeout:         DefaultCloseTimeout,
-		CompressionThreshold: DefaultCompressionThreshold,
-		state:                StateClosed,
-		closeCode:            -1,
-	}
-}
-
-// ConnectToURL starts connecting to a ws:// or wss:// URL and returns at once;
-// the browser connects, and Poll reports the outcome. A URL without a scheme
-// means ws://; the fragment is not sent; IPv6 literals keep their brackets.
-// The browser does TLS with its own trust store, so tlsConfig is ignored,
-// except that a server-side config is ErrInvalidParameter as in the native
-// build. A URL with userinfo or non-empty HandshakeHeaders is ErrUnsupported
-// (the browser cannot send them). It fails with ErrInUse while CONNECTING or
-// OPEN.
-//
-// If the browser refuses to create the socket (its constructor throws: a
-// blocked port, mixed content...), ConnectToURL still returns nil and the next
-// Poll makes the peer CLOSED with CloseCode -1 and a CloseError matching
-// ErrDial and holding the browser's exception, never leaving it CONNECTING.
-// A connection that fails later also ends CLOSED with -1; the browser does not
-// say why, so that CloseError matches both ErrDial and ErrHandshake.
-func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s, err := p.settingsLocked()
-	if err != nil {
-		return err
-	}
-	if p.state == StateConnecting || p.state == StateOpen {
-		return ErrInUse
-	}
-	target, err := browserURL(rawURL)
-	if err != nil {
-		return err
-	}
-	if isServerConfig(tlsConfig) {
-		return fmt.Errorf("%w: a server TLS configuration cannot connect", ErrInvalidParameter)
+// connectLocked opens the browser's WebSocket to t.
+func (p *Peer) connectLocked(rawURL string, t *target, s settings, _ *tls.Config) error {
+	if t.auth != "" {
+		return fmt.Errorf("%w: URL %q: the browser's WebSocket cannot send credentials", ErrUnsupported, rawURL)
 	}
 	ctor := js.Global().Get("WebSocket")
 	if ctor.Type() != js.TypeFunction {
 		return fmt.Errorf("%w: this JavaScript environment has no WebSocket", ErrUnsupported)
 	}
-	protocols := make([]any, len(p.SupportedProtocols))
-	for i, pr := range p.SupportedProtocols {
+	protocols := make([]any, len(s.protocols))
+	for i, pr := range s.protocols {
 		protocols[i] = pr
 	}
 
 	p.dropLocked()
-	p.state = StateConnecting
-	p.cfg = s
-	p.events, p.packets, p.phead, p.inBytes, p.inCount = nil, nil, 0, 0, 0
-	p.lastString = false
-	p.closeCode, p.closeReason, p.closeErr = -1, "", nil
-	p.protocol = ""
-	p.requestedURL = rawURL
-	p.deadline = time.Now().Add(p.DialTimeout + p.HandshakeTimeout)
+	p.connState = connState{state: StateConnecting, cfg: s, outcome: outcome{closeCode: -1, requestedURL: rawURL}}
+	p.deadline = p.now().Add(s.dialTimeout + s.handshakeTimeout)
 
 	var ws js.Value
-	if err := jsTry(func() { ws = ctor.New(target, js.ValueOf(protocols)) }); err != nil {
+	if err := jsTry(func() { ws = ctor.New(t.url, js.ValueOf(protocols)) }); err != nil {
 		p.pushLocked(webEvent{kind: evFail, code: -1,
 			err: newCloseError(ErrDial, "the browser refused to open the WebSocket", err)})
 		return nil
@@ -224,93 +108,6 @@ func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
 	ws.Set("binaryType", "arraybuffer")
 	p.sock = p.listen(ws)
 	return nil
-}
-
-// settingsLocked validates the exported fields as the native build does, plus
-// what the browser cannot do.
-func (p *Peer) settingsLocked() (webSettings, error) {
-	s := webSettings{inMax: p.InboundBufferSize, outMax: p.OutboundBufferSize,
-		maxPackets: p.MaxQueuedPackets, closeTimeout: p.CloseTimeout}
-	switch {
-	case s.inMax <= 0:
-		return s, fmt.Errorf("%w: InboundBufferSize %d must be positive", ErrInvalidParameter, s.inMax)
-	case s.outMax <= 0:
-		return s, fmt.Errorf("%w: OutboundBufferSize %d must be positive", ErrInvalidParameter, s.outMax)
-	case s.maxPackets <= 0:
-		return s, fmt.Errorf("%w: MaxQueuedPackets %d must be positive", ErrInvalidParameter, s.maxPackets)
-	case p.HeartbeatInterval < 0:
-		return s, fmt.Errorf("%w: negative HeartbeatInterval", ErrInvalidParameter)
-	case p.DialTimeout <= 0 || p.HandshakeTimeout <= 0 || p.CloseTimeout <= 0:
-		return s, fmt.Errorf("%w: timeouts must be positive", ErrInvalidParameter)
-	case len(p.HandshakeHeaders) > 0:
-		return s, fmt.Errorf("%w: the browser's WebSocket cannot send HandshakeHeaders", ErrUnsupported)
-	}
-	seen := make(map[string]bool, len(p.SupportedProtocols))
-	for _, pr := range p.SupportedProtocols {
-		if !webToken(pr) {
-			return s, fmt.Errorf("%w: subprotocol %q is not an HTTP token", ErrInvalidParameter, pr)
-		}
-		// The browser's constructor throws on duplicates; say so here instead.
-		if seen[pr] {
-			return s, fmt.Errorf("%w: subprotocol %q offered twice", ErrInvalidParameter, pr)
-		}
-		seen[pr] = true
-	}
-	return s, nil
-}
-
-// browserURL checks a client URL with the native build's rules and returns the
-// string for the browser: the fragment removed, IPv6 brackets kept.
-func browserURL(raw string) (string, error) {
-	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("%w: URL %q: %s", ErrInvalidParameter, raw, why)
-	}
-	if raw == "" {
-		return bad("empty")
-	}
-	s := raw
-	if !strings.Contains(s, "://") {
-		s = "ws://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return bad(err.Error())
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	switch {
-	case u.Scheme != "ws" && u.Scheme != "wss":
-		return bad("scheme must be ws or wss")
-	case u.Opaque != "":
-		return bad("no authority")
-	case u.Hostname() == "":
-		return bad("empty host")
-	case strings.HasSuffix(u.Host, ":"):
-		return bad("empty port")
-	case strings.ContainsAny(u.Hostname(), " \t\r\n/\\"):
-		return bad("invalid host")
-	case u.User != nil:
-		return "", fmt.Errorf("%w: URL %q: the browser's WebSocket cannot send credentials", ErrUnsupported, raw)
-	}
-	if ps := u.Port(); ps != "" {
-		if n, err := strconv.Atoi(ps); err != nil || n < 1 || n > 65535 {
-			return bad("port out of range")
-		}
-	}
-	u.Fragment, u.RawFragment = "", ""
-	return u.String(), nil
-}
-
-// webToken reports whether s is an RFC 7230 token, as a subprotocol must be.
-func webToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7F || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // jsTry runs f and returns the JavaScript exception it threw, if any.
@@ -445,53 +242,4 @@ func (p *Peer) wakeLocked() {
 		close(p.wakeCh)
 		p.wakeCh = nil
 	}
-}
-
-// ReadyState returns the current state.
-func (p *Peer) ReadyState() State {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.state
-}
-
-// CloseCode returns the status code of the close frame that ended the
-// connection: the peer's after a closing handshake (1005 when its close frame
-// had no status), 1009 after an inbound budget was exceeded, and -1 when the
-// connection ended without a clean close (where the browser reports 1006).
-func (p *Peer) CloseCode() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closeCode
-}
-
-// CloseReason returns the reason that goes with CloseCode.
-func (p *Peer) CloseReason() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closeReason
-}
-
-// CloseError returns why the connection ended when it did not end with a clean
-// closing handshake, or nil. Match it with errors.Is. The browser gives no
-// detail about failed connections; see ConnectToURL.
-func (p *Peer) CloseError() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closeErr
-}
-
-// SelectedProtocol returns the negotiated subprotocol, or "". It survives the
-// close and is reset by the next connection.
-func (p *Peer) SelectedProtocol() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.protocol
-}
-
-// RequestedURL returns the URL as given to ConnectToURL (Godot's Web build
-// returns a rebuilt one).
-func (p *Peer) RequestedURL() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.requestedURL
 }

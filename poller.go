@@ -85,30 +85,19 @@ type peerStatus struct {
 func (p *Peer) status(notify func()) peerStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	st := peerStatus{fd: -1}
-	if p.state == StateClosed {
-		st.closed = true
+	in := p.interestLocked()
+	st := peerStatus{fd: -1, closed: in.closed, ready: in.ready, deadline: in.deadline}
+	switch {
+	case in.closed || in.ready:
 		return st
-	}
-	st.deadline = p.deadlineLocked()
-	if !st.deadline.IsZero() && !p.now().Before(st.deadline) {
-		st.ready = true
-		return st
-	}
-	if p.readErr != nil || p.writeErr != nil || (p.eng != nil && p.eng.Pending()) || p.unblockedLocked() {
-		st.ready = true
-		return st
-	}
-	if p.phase == phaseDial {
+	case in.dial != nil:
 		// The dial's goroutine wakes the Poller when it ends.
-		st.ready = p.dial.watch(notify)
+		st.ready = in.dial.watch(notify)
 		return st
 	}
-	wantRead := p.rbuf == nil || p.rend < len(p.rbuf) || p.roff > 0
-	wantWrite := p.woff < len(p.wbuf)
-	ready := p.tr.watch(notify, wantRead, wantWrite)
+	ready := p.tr.watch(notify, in.read, in.write)
 	if fd := p.tr.sysfd(); fd >= 0 {
-		st.fd, st.wantRead, st.wantWrite = fd, wantRead, wantWrite
+		st.fd, st.wantRead, st.wantWrite = fd, in.read, in.write
 		return st
 	}
 	// Another transport: its goroutines wake the Poller through notify; the

@@ -221,25 +221,8 @@ func (e *epollPoller) wait(ctx context.Context, dst []*Peer) ([]*Peer, error) {
 			return dst, nil
 		}
 		// Timers that are due are Poll's work; the next one bounds the wait.
-		now := time.Now()
-		timeout := -1
-		e.mu.Lock()
-		for e.timers.Len() > 0 {
-			it := e.timers[0]
-			ent := e.peers[it.p]
-			if ent == nil || !ent.deadline.Equal(it.at) {
-				heap.Pop(&e.timers) // stale
-				continue
-			}
-			if it.at.After(now) {
-				timeout = int(it.at.Sub(now)/time.Millisecond) + 1
-				break
-			}
-			heap.Pop(&e.timers)
-			ent.deadline = time.Time{}
-			dst = append(dst, it.p)
-		}
-		e.mu.Unlock()
+		var timeout int
+		dst, timeout = e.dueTimers(dst, time.Now())
 		if len(dst) > start {
 			return dst, nil
 		}
@@ -247,31 +230,60 @@ func (e *epollPoller) wait(ctx context.Context, dst []*Peer) ([]*Peer, error) {
 		if err != nil && err != syscall.EINTR {
 			return dst, os.NewSyscallError("epoll_wait", err)
 		}
-		e.mu.Lock()
-		for _, ev := range e.events[:max(n, 0)] {
-			if int(ev.Fd) == e.wakeR {
-				var buf [64]byte
-				for {
-					if m, _ := syscall.Read(e.wakeR, buf[:]); m <= 0 {
-						break
-					}
-				}
-				continue
-			}
-			if p := e.byFD[int(ev.Fd)]; p != nil {
-				dst = append(dst, p)
-			} else {
-				// Not ours (a registration that raced with a close and a
-				// reuse of the number): drop it rather than spin on it.
-				_ = syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_DEL, int(ev.Fd), nil)
-			}
-		}
-		e.mu.Unlock()
+		dst = e.readyPeers(e.events[:max(n, 0)], dst)
 		if len(dst) > start {
 			return dst, nil
 		}
 		// A wake-up or a timer: the next round finds what it means.
 	}
+}
+
+// dueTimers appends the peers whose timer is due at now and returns the
+// epoll timeout until the next one (-1: none).
+func (e *epollPoller) dueTimers(dst []*Peer, now time.Time) ([]*Peer, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for e.timers.Len() > 0 {
+		it := e.timers[0]
+		ent := e.peers[it.p]
+		if ent == nil || !ent.deadline.Equal(it.at) {
+			heap.Pop(&e.timers) // stale
+			continue
+		}
+		if it.at.After(now) {
+			return dst, int(it.at.Sub(now)/time.Millisecond) + 1
+		}
+		heap.Pop(&e.timers)
+		ent.deadline = time.Time{}
+		dst = append(dst, it.p)
+	}
+	return dst, -1
+}
+
+// readyPeers appends the peers of the epoll events, batching the wake-up
+// pipe when it is among them.
+func (e *epollPoller) readyPeers(events []syscall.EpollEvent, dst []*Peer) []*Peer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ev := range events {
+		if int(ev.Fd) == e.wakeR {
+			var buf [64]byte
+			for {
+				if m, _ := syscall.Read(e.wakeR, buf[:]); m <= 0 {
+					break
+				}
+			}
+			continue
+		}
+		if p := e.byFD[int(ev.Fd)]; p != nil {
+			dst = append(dst, p)
+		} else {
+			// Not ours (a registration that raced with a close and a
+			// reuse of the number): drop it rather than spin on it.
+			_ = syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_DEL, int(ev.Fd), nil)
+		}
+	}
+	return dst
 }
 
 // scanLocked looks at each peer of scan: registration, CLOSED, readiness,

@@ -98,39 +98,14 @@ func connectTunnel(ctx context.Context, conn net.Conn, pu *url.URL, t *target, s
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(longAgo) })
 	defer stop()
 
-	// HostHeader brackets IPv6 and drops a zone, which means nothing to the proxy.
-	addr := proto.HostHeader(t.host, 0, false) + ":" + strconv.Itoa(t.port)
-	req := "CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n"
-	if pu.User != nil {
-		pass, _ := pu.User.Password()
-		req += "Proxy-Authorization: Basic " +
-			base64.StdEncoding.EncodeToString([]byte(pu.User.Username()+":"+pass)) + "\r\n"
-	}
-	req += "\r\n"
-	if _, err := conn.Write([]byte(req)); err != nil {
+	if _, err := conn.Write(connectRequest(pu, t)); err != nil {
 		return fail("sending CONNECT", err)
 	}
-	hr := proto.HeadReader{Max: maxConnectResponse}
-	var buf [1024]byte
-	var rest []byte
-	for {
-		n, err := conn.Read(buf[:])
-		if n > 0 {
-			used, done, ferr := hr.Feed(buf[:n])
-			if ferr != nil {
-				return fail("reading the CONNECT answer", ferr)
-			}
-			if done {
-				// Bytes after the head already belong to the tunnel.
-				rest = append(rest, buf[used:n]...)
-				break
-			}
-		}
-		if err != nil {
-			return fail("reading the CONNECT answer", err)
-		}
+	head, rest, err := readConnectAnswer(conn)
+	if err != nil {
+		return fail("reading the CONNECT answer", err)
 	}
-	resp, err := proto.ParseResponse(hr.Head())
+	resp, err := proto.ParseResponse(head)
 	if err != nil {
 		return fail("CONNECT", err)
 	}
@@ -150,6 +125,42 @@ func connectTunnel(ctx context.Context, conn net.Conn, pu *url.URL, t *target, s
 		return &prefixConn{Conn: conn, prefix: rest}, nil
 	}
 	return conn, nil
+}
+
+// connectRequest is the CONNECT request for t, with the proxy URL's
+// credentials as Basic authorization.
+func connectRequest(pu *url.URL, t *target) []byte {
+	// HostHeader brackets IPv6 and drops a zone, which means nothing to the proxy.
+	addr := proto.HostHeader(t.host, 0, false) + ":" + strconv.Itoa(t.port)
+	req := "CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n"
+	if pu.User != nil {
+		pass, _ := pu.User.Password()
+		req += "Proxy-Authorization: Basic " +
+			base64.StdEncoding.EncodeToString([]byte(pu.User.Username()+":"+pass)) + "\r\n"
+	}
+	return []byte(req + "\r\n")
+}
+
+// readConnectAnswer reads the proxy's answer head (bounded) and returns it
+// with the bytes that came after it, which already belong to the tunnel.
+func readConnectAnswer(conn net.Conn) (head, rest []byte, err error) {
+	hr := proto.HeadReader{Max: maxConnectResponse}
+	var buf [1024]byte
+	for {
+		n, err := conn.Read(buf[:])
+		if n > 0 {
+			used, done, ferr := hr.Feed(buf[:n])
+			if ferr != nil {
+				return nil, nil, ferr
+			}
+			if done {
+				return hr.Head(), append(rest, buf[used:n]...), nil
+			}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 }
 
 // prefixConn is a connection whose first bytes were already read: a proxy

@@ -76,6 +76,43 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
 // The peer's RequestHeader has the request's headers, and RequestedURL is
 // ws:// (wss:// over TLS) followed by the Host and the request target.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
+	req, err := u.check(w, r)
+	if err != nil {
+		return nil, err
+	}
+	p, s, err := u.peer()
+	if err != nil {
+		return nil, internalError(w, err)
+	}
+	protocol, header, err := u.answer(req, s)
+	if err != nil {
+		return nil, internalError(w, err)
+	}
+	var ext string
+	var deflate *proto.Deflate
+	if s.compression {
+		if resp, d, ok := proto.NegotiateDeflate(req.Extensions); ok {
+			ext, deflate = resp, &d
+		}
+	}
+	resp := proto.AppendResponse(nil, req.Key, protocol, ext, header)
+	conn, buffered, err := hijack(w, resp, s.handshakeTimeout)
+	if err != nil {
+		return nil, err
+	}
+	scheme := "ws://"
+	if r.TLS != nil {
+		scheme = "wss://"
+	}
+	if err := p.attachOpen(conn, buffered, protocol, scheme+r.Host+req.Target, req.Header, deflate); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// check applies the request grammar, the Origin policy and the Accept hook;
+// a refused request is answered through w.
+func (u *Upgrader) check(w http.ResponseWriter, r *http.Request) (*proto.Request, error) {
 	req, err := parseUpgradeRequest(r)
 	if err != nil {
 		he := proto.AsHTTPError(err)
@@ -95,33 +132,41 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error
 			return nil, refuse(w, re)
 		}
 	}
+	return req, nil
+}
 
+// peer returns the peer to upgrade to (from the NewPeer template) and its
+// validated settings.
+func (u *Upgrader) peer() (*Peer, settings, error) {
 	p := NewPeer()
 	if u.NewPeer != nil {
 		if p = u.NewPeer(); p == nil {
-			return nil, internalError(w, fmt.Errorf("%w: Upgrader.NewPeer returned nil", ErrInvalidParameter))
+			return nil, settings{}, fmt.Errorf("%w: Upgrader.NewPeer returned nil", ErrInvalidParameter)
 		}
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	s, err := p.settingsLocked()
-	busy := p.state == StateConnecting || p.state == StateOpen
-	p.mu.Unlock()
 	if err != nil {
-		return nil, internalError(w, err)
+		return nil, s, err
 	}
-	if busy {
-		return nil, internalError(w, ErrInUse)
+	if p.state == StateConnecting || p.state == StateOpen {
+		return nil, s, ErrInUse
 	}
+	return p, s, nil
+}
+
+// answer chooses the subprotocol and gathers the response's extra headers.
+func (u *Upgrader) answer(req *proto.Request, s settings) (string, http.Header, error) {
 	protocols := u.Protocols
 	if protocols == nil {
 		protocols = s.protocols
 	}
 	for _, pr := range protocols {
 		if !isToken(pr) {
-			return nil, internalError(w, fmt.Errorf("%w: subprotocol %q is not an HTTP token", ErrInvalidParameter, pr))
+			return "", nil, fmt.Errorf("%w: subprotocol %q is not an HTTP token", ErrInvalidParameter, pr)
 		}
 	}
-	protocol := proto.SelectProtocol(req.Protocols, protocols)
 	header := s.header
 	if len(u.Header) > 0 {
 		if header == nil {
@@ -133,12 +178,17 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error
 		}
 	}
 	if err := proto.CheckHeader(header); err != nil {
-		return nil, internalError(w, fmt.Errorf("%w: Upgrader.Header: %w", ErrInvalidParameter, err))
+		return "", nil, fmt.Errorf("%w: Upgrader.Header: %w", ErrInvalidParameter, err)
 	}
+	return proto.SelectProtocol(req.Protocols, protocols), header, nil
+}
 
+// hijack takes the connection over and writes resp within timeout. It
+// returns the bytes the client sent after its request: the first frames.
+func hijack(w http.ResponseWriter, resp []byte, timeout time.Duration) (net.Conn, []byte, error) {
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		return nil, internalError(w, fmt.Errorf("%w: cannot take over the connection: %w", ErrUnsupported, err))
+		return nil, nil, internalError(w, fmt.Errorf("%w: cannot take over the connection: %w", ErrUnsupported, err))
 	}
 	// The server's read and write timeouts must not reach the WebSocket.
 	_ = conn.SetDeadline(time.Time{})
@@ -146,29 +196,13 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error
 	if n := brw.Reader.Buffered(); n > 0 {
 		buffered, _ = brw.Reader.Peek(n)
 	}
-	var ext string
-	var deflate *proto.Deflate
-	if s.compression {
-		if resp, d, ok := proto.NegotiateDeflate(req.Extensions); ok {
-			ext, deflate = resp, &d
-		}
-	}
-	resp := proto.AppendResponse(nil, req.Key, protocol, ext, header)
-	_ = conn.SetWriteDeadline(time.Now().Add(s.handshakeTimeout))
+	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 	if _, err := conn.Write(resp); err != nil {
 		conn.Close()
-		return nil, newCloseError(ErrHandshake, "writing the 101 response", err)
+		return nil, nil, newCloseError(ErrHandshake, "writing the 101 response", err)
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
-
-	scheme := "ws://"
-	if r.TLS != nil {
-		scheme = "wss://"
-	}
-	if err := p.attachOpen(conn, buffered, protocol, scheme+r.Host+req.Target, req.Header, deflate); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return conn, buffered, nil
 }
 
 // parseUpgradeRequest checks r with the same parser AcceptStream uses, so
@@ -311,7 +345,8 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 		return err
 	}
 	p.protocol, p.requestedURL, p.reqHeader = protocol, requestedURL, reqHeader
-	p.deflate = deflate
+	cfg := p.coreConfigLocked()
+	cfg.Role, cfg.Deflate = proto.RoleServer, deflate
 	if len(buffered) > 0 {
 		if len(buffered) <= readBufSize {
 			p.rbufp = getBuf()
@@ -323,8 +358,9 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 		// These bytes are not on the socket, so a Wait parked on it would
 		// not see them: marked as waiting for the parser, they make the
 		// first Wait return at once and the next Poll parse them.
-		p.blocked = true
+		p.parsePaused = true
 	}
-	p.openLocked(p.now())
+	p.core = proto.NewOpenConn(cfg, protocol, p.now())
+	p.state = StateOpen
 	return nil
 }

@@ -25,34 +25,58 @@ func (p *Peer) Wait(ctx context.Context) error {
 		return err
 	}
 	p.mu.Lock()
-	if p.state == StateClosed {
+	in := p.interestLocked()
+	switch {
+	case in.closed:
 		p.mu.Unlock()
 		return ErrClosed
-	}
-	deadline := p.deadlineLocked()
-	if !deadline.IsZero() && !p.now().Before(deadline) {
-		p.mu.Unlock()
-		return nil
-	}
-	if p.readErr != nil || p.writeErr != nil || (p.eng != nil && p.eng.Pending()) || p.unblockedLocked() {
+	case in.ready:
 		p.mu.Unlock()
 		return nil // Poll has a state change to make
-	}
-	if p.phase == phaseDial {
-		done := p.dial.done
+	case in.dial != nil:
+		done := in.dial.done
 		p.mu.Unlock()
-		return idleUntil(ctx, deadline, done, nil)
+		return idleUntil(ctx, in.deadline, done, nil)
 	}
 	tr := p.tr
-	// Read while there is room to read into, even with a full packet queue:
-	// the read buffer then fills and reading stops by itself.
-	wantRead := p.rbuf == nil || p.rend < len(p.rbuf) || p.roff > 0
 	var fl flusher
-	if p.woff < len(p.wbuf) {
+	if in.write {
 		fl = func(write func([]byte) (int, error)) bool { return p.flushFromWait(tr, write) }
 	}
 	p.mu.Unlock()
-	return tr.wait(ctx, wantRead, fl, deadline)
+	return tr.wait(ctx, in.read, fl, in.deadline)
+}
+
+// interest is what Poll is waiting for: the one answer Wait and the Poller
+// both act on.
+type interest struct {
+	closed      bool      // CLOSED: nothing to wait for
+	ready       bool      // Poll has work now
+	dial        *dialing  // dialing: wait for it to end
+	read, write bool      // wait for the transport to be readable, writable
+	deadline    time.Time // a timer Poll must run at, or zero
+}
+
+// interestLocked says what Poll is waiting for.
+func (p *Peer) interestLocked() interest {
+	if p.state == StateClosed {
+		return interest{closed: true}
+	}
+	if p.core == nil {
+		return interest{dial: p.dial}
+	}
+	in := interest{deadline: p.core.NextDeadline()}
+	switch {
+	case !in.deadline.IsZero() && !p.now().Before(in.deadline),
+		p.core.TransportFailed(), p.core.Pending(), p.unblockedLocked():
+		in.ready = true
+		return in
+	}
+	// Read while there is room to read into, even with a full packet queue:
+	// the read buffer then fills and reading stops by itself.
+	in.read = p.rbuf == nil || p.rend < len(p.rbuf) || p.roff > 0
+	in.write = p.woff < len(p.wbuf)
+	return in
 }
 
 // flushFromWait writes queued bytes for a Wait that found the transport
@@ -66,24 +90,5 @@ func (p *Peer) flushFromWait(tr transport, write func([]byte) (int, error)) bool
 	if p.tr != tr || p.woff == len(p.wbuf) || p.writeErr != nil {
 		return true
 	}
-	n, err := write(p.wbuf[p.woff:])
-	p.woff += n
-	if err == errWouldBlock {
-		return false
-	}
-	if err != nil {
-		p.writeErr = err
-	}
-	return true
-}
-
-// deadlineLocked returns the earliest timer Poll must run at, or zero.
-func (p *Peer) deadlineLocked() time.Time {
-	d := p.deadline
-	if p.eng != nil && p.phase == phaseNone {
-		if e := p.eng.NextDeadline(); !e.IsZero() && (d.IsZero() || e.Before(d)) {
-			d = e
-		}
-	}
-	return d
+	return !p.writeQueuedLocked(write)
 }

@@ -8,10 +8,8 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"syscall/js"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wspeer/wspeer/internal/proto"
 )
@@ -48,7 +46,7 @@ func (p *Peer) Poll() {
 		}
 		events[i] = webEvent{}
 	}
-	if p.deadline.IsZero() || time.Now().Before(p.deadline) {
+	if p.deadline.IsZero() || p.now().Before(p.deadline) {
 		return
 	}
 	switch p.state {
@@ -119,7 +117,7 @@ func (p *Peer) Wait(ctx context.Context) error {
 		return ErrClosed
 	}
 	deadline := p.deadline
-	if len(p.events) > 0 || (!deadline.IsZero() && !time.Now().Before(deadline)) {
+	if len(p.events) > 0 || (!deadline.IsZero() && !p.now().Before(deadline)) {
 		p.mu.Unlock()
 		return nil
 	}
@@ -131,16 +129,6 @@ func (p *Peer) Wait(ctx context.Context) error {
 	return idleUntil(ctx, deadline, wake, nil)
 }
 
-// AvailablePacketCount returns the number of complete inbound messages queued.
-// Messages that arrived before a close stay readable in CLOSING and CLOSED
-// until drained, as in Godot's Web build (and, unlike Godot, also after a
-// local close).
-func (p *Peer) AvailablePacketCount() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.packets) - p.phead
-}
-
 // GetPacket returns the next inbound message and records its type for
 // WasStringPacket. It returns ErrNoPacket when none is queued, in any state.
 // The returned slice belongs to the caller.
@@ -150,6 +138,25 @@ func (p *Peer) GetPacket() ([]byte, error) {
 	if p.phead == len(p.packets) {
 		return nil, ErrNoPacket
 	}
+	return p.popPacketLocked(), nil
+}
+
+// AppendPacket appends the next inbound message to dst and returns the
+// extended slice, like GetPacket; it returns dst and ErrNoPacket when none is
+// queued. In the browser each message already has a buffer of its own (the
+// copy out of JavaScript), so this saves nothing over GetPacket; it is here so
+// that code written for the native build compiles unchanged.
+func (p *Peer) AppendPacket(dst []byte) ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.phead == len(p.packets) {
+		return dst, ErrNoPacket
+	}
+	return append(dst, p.popPacketLocked()...), nil
+}
+
+// popPacketLocked removes the next packet from the queue.
+func (p *Peer) popPacketLocked() []byte {
 	pk := p.packets[p.phead]
 	p.packets[p.phead] = webPacket{}
 	p.phead++
@@ -158,58 +165,25 @@ func (p *Peer) GetPacket() ([]byte, error) {
 	}
 	p.inBytes -= len(pk.data)
 	p.lastString = pk.text
-	return pk.data, nil
+	return pk.data
 }
 
-// WasStringPacket reports whether the last packet returned by GetPacket was a
-// text message.
-func (p *Peer) WasStringPacket() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.lastString
-}
-
-// Send hands msg to the browser as one text or binary message. It fails with
-// ErrNotOpen unless OPEN (and the browser's socket too), with ErrInvalidUTF8
-// for text that is not UTF-8 (Godot's Web build silently replaces invalid
-// bytes), with ErrTooLarge when msg alone exceeds OutboundBufferSize, and
-// with ErrBufferFull when the browser's bufferedAmount plus
-// len(msg) would exceed OutboundBufferSize — the native build's rule, where
-// Godot's Web build fails already at equality. An empty msg sends an empty
-// message.
-func (p *Peer) Send(msg []byte, mode WriteMode) error {
-	switch mode {
-	case WriteModeText:
-		if !utf8.Valid(msg) {
-			return ErrInvalidUTF8
-		}
-		return p.send(string(msg), len(msg), true)
-	case WriteModeBinary:
-		return p.send(msg, len(msg), false)
+// send hands a data message to the browser: b, or s when b is nil. The
+// budget is the native build's rule, where Godot's Web build fails already
+// at equality.
+func (p *Peer) send(text bool, b []byte, s string) error {
+	if !text {
+		return p.sendJS(b, len(b), false)
 	}
-	return fmt.Errorf("%w: write mode %d", ErrInvalidParameter, mode)
-}
-
-// SendText sends s as a text message (see Send).
-func (p *Peer) SendText(s string) error {
-	if !utf8.ValidString(s) {
-		return ErrInvalidUTF8
+	if b != nil {
+		s = string(b)
 	}
-	return p.send(s, len(s), true)
+	return p.sendJS(s, len(s), true)
 }
 
-// PutPacket sends b as a binary message (see Send). As in Godot, an empty b
-// sends nothing and returns nil.
-func (p *Peer) PutPacket(b []byte) error {
-	if len(b) == 0 {
-		return nil
-	}
-	return p.send(b, len(b), false)
-}
-
-// send checks the state and the budget and calls the socket's send with a JS
-// string (text) or a Uint8Array (binary); msg is a string or a []byte.
-func (p *Peer) send(msg any, n int, text bool) error {
+// sendJS checks the state and the budget and calls the socket's send with a
+// JS string (text) or a Uint8Array (binary); msg is a string or a []byte.
+func (p *Peer) sendJS(msg any, n int, text bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.state != StateOpen || p.sock == nil || p.sock.detached || p.sock.ws.Get("readyState").Int() != 1 {
@@ -247,50 +221,25 @@ func (p *Peer) CurrentOutboundBufferedAmount() int {
 	return p.sock.ws.Get("bufferedAmount").Int()
 }
 
-// Close starts the closing handshake with code and reason; Poll reports its
-// end within CloseTimeout. Browsers let scripts send only 1000 and 3000-4999,
-// with a reason of at most 123 bytes: any other code or reason returns
-// ErrInvalidParameter (codes the native build could send, such as 1001, also
-// match ErrUnsupported) and changes nothing — where Godot's Web build throws an
-// uncaught JavaScript exception and stays CLOSING. A negative code drops the
-// connection at once, keeping CloseCode; the browser still sends a close frame,
-// without a status (Godot sends 3001 "destroyed"). Close while CONNECTING
-// ends the attempt with CloseCode -1. Close on a CLOSING or CLOSED peer does
-// nothing.
-func (p *Peer) Close(code int, reason string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if code < 0 {
-		if p.state != StateClosed {
-			p.dropLocked()
-			p.finishLocked(p.closeCode, p.closeReason, newCloseError(ErrDropped, "", nil))
-		}
-		return nil
-	}
-	if err := proto.CheckClose(code, reason); err != nil || code == proto.CloseNoStatus {
-		if err == nil {
-			err = fmt.Errorf("close code %d may not be sent", code)
-		}
-		return fmt.Errorf("%w: %w", ErrInvalidParameter, err)
-	}
+// checkPlatformCloseCode refuses the codes a browser does not let scripts send.
+func checkPlatformCloseCode(code int) error {
 	if code != proto.CloseNormal && (code < 3000 || code > 4999) {
 		return fmt.Errorf("%w: close code %d: browsers send only 1000 and 3000-4999 (%w)", ErrInvalidParameter, code, ErrUnsupported)
 	}
-	switch p.state {
-	case StateConnecting:
-		p.dropLocked()
-		p.finishLocked(-1, "", newCloseError(ErrDropped, "closed while connecting", nil))
-	case StateOpen:
-		if p.sock != nil && !p.sock.detached {
-			ws := p.sock.ws
-			if err := jsTry(func() { ws.Call("close", code, reason) }); err != nil {
-				return fmt.Errorf("%w: %w", ErrInvalidParameter, err)
-			}
+	return nil
+}
+
+// closeLocked asks the browser to close an OPEN socket.
+func (p *Peer) closeLocked(code int, reason string) error {
+	if p.sock != nil && !p.sock.detached {
+		ws := p.sock.ws
+		if err := jsTry(func() { ws.Call("close", code, reason) }); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidParameter, err)
 		}
-		p.state = StateClosing
-		p.deadline = time.Now().Add(p.cfg.closeTimeout)
-		p.wakeLocked()
 	}
+	p.state = StateClosing
+	p.deadline = p.now().Add(p.cfg.closeTimeout)
+	p.wakeLocked()
 	return nil
 }
 
@@ -315,10 +264,3 @@ func (p *Peer) ConnectedHost() string { return "" }
 
 // ConnectedPort returns 0, as ConnectedHost returns "".
 func (p *Peer) ConnectedPort() int { return 0 }
-
-// RequestHeader returns nil: a browser peer is never a server.
-func (p *Peer) RequestHeader() http.Header { return nil }
-
-// ResponseHeader returns nil: the browser does not show scripts the opening
-// handshake response. SelectedProtocol has the one header it exposes.
-func (p *Peer) ResponseHeader() http.Header { return nil }

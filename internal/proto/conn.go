@@ -1,0 +1,355 @@
+package proto
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Conn is one WebSocket connection's whole life without I/O: the opening
+// handshake (either role, or none when it happened elsewhere, as with
+// net/http's hijacking or HTTP/2), framing (an Engine), the closing handshake
+// in both directions and every timer. The driver feeds it the bytes it reads
+// (Parse), transport failures (ReadFailed, WriteFailed), the time (Tick) and
+// the application's commands (AppendMessage, Close, Ping); it takes the bytes
+// to write (AppendPending), learns from Settle when all it wrote was written,
+// and closes the transport once Ended. It reads no clock and starts no
+// goroutine, and it is not safe for concurrent use.
+//
+// One turn of a driver: Tick, then read and Parse until nothing more can be
+// done, then AppendPending and write, then Settle. Repeat the turn at once
+// while Step changes, unless Parse returned EventHold: the application must
+// see the messages delivered first. Otherwise wait for input or NextDeadline.
+type Conn struct {
+	cfg   ConnConfig
+	step  Step
+	state ConnState
+	eng   *Engine
+
+	hs       HeadReader
+	out      []byte    // handshake bytes not yet taken
+	deadline time.Time // of the handshake or of the step ending the connection
+	rejected *HTTPError
+	info     HandshakeInfo
+
+	delivered bool // a whole message was delivered in this turn
+	protoErr  *ProtocolError
+	readErr   error
+	writeErr  error
+	recvClose bool
+	recvCode  int
+	recvRsn   string
+	result    Result
+}
+
+// ConnConfig holds what a Conn needs for its whole life.
+type ConnConfig struct {
+	Role Role
+	// Limits and timers of the open connection (see Config).
+	MaxMessageSize    int64
+	MaxFragments      int
+	HeartbeatInterval time.Duration
+	CloseTimeout      time.Duration
+	Rand              io.Reader
+	// HandshakeTimeout bounds the opening handshake from the Conn's start.
+	HandshakeTimeout time.Duration
+	// MaxHeadSize bounds the HTTP head read (0: DefaultMaxHandshakeSize).
+	MaxHeadSize int
+	// Request is the client's opening handshake request.
+	Request *ClientRequest
+	// Protocols are the subprotocols a server supports, Header the extra
+	// headers of its 101 response.
+	Protocols []string
+	Header    http.Header
+	// Compression lets a server accept permessage-deflate; Threshold is the
+	// smallest message compressed once it is negotiated.
+	Compression bool
+	Threshold   int
+	// Deflate is permessage-deflate negotiated elsewhere (NewOpenConn), or nil.
+	Deflate *Deflate
+}
+
+// ConnState is the state the application sees.
+type ConnState uint8
+
+// The states of a Conn, as RFC 6455 and the browsers name them.
+const (
+	StateConnecting ConnState = iota
+	StateOpen
+	StateClosing
+	StateClosed
+)
+
+// Step is where a Conn is within its state.
+type Step uint8
+
+// The steps of a Conn's life, in order.
+const (
+	StepHead     Step = iota // waiting for the remote's HTTP head
+	StepAnswer               // server: writing the 101 response
+	StepReject               // server: writing an HTTP error answer
+	StepOpen                 // frames flow; the closing handshake may be under way
+	StepFlush                // the close frames are settled: writing our last bytes
+	StepAwaitEOF             // client: waiting for the server to close TCP
+	StepDone                 // ended: close the transport
+)
+
+// EndKind says how a connection ended.
+type EndKind uint8
+
+// The ways a connection ends.
+const (
+	EndNone             EndKind = iota // not ended
+	EndClean                           // closing handshake completed
+	EndProtocol                        // we failed the connection for a violation of the remote's
+	EndLost                            // the transport ended or failed before the closing handshake did
+	EndHandshake                       // the opening handshake failed (bad request or response, rejection)
+	EndHandshakeTimeout                // the opening handshake took too long
+	EndCloseTimeout                    // the remote did not answer our close frame in time
+	EndHeartbeat                       // the remote did not answer a heartbeat ping in time
+	EndDropped                         // the application dropped the connection
+)
+
+// Result says how a connection ended.
+type Result struct {
+	// Code and Reason are the close frame's status that ended the connection
+	// (-1 and "" when no close frame exchange decided it).
+	Code   int
+	Reason string
+	Kind   EndKind
+	// Detail says more about Kind ("connection lost", "request rejected"...).
+	Detail string
+	// Err is the cause: the transport's error, a *ProtocolError, an
+	// *HTTPError, ErrCloseTimeout, ErrHeartbeatTimeout...
+	Err error
+}
+
+// HandshakeInfo is what the opening handshake settled.
+type HandshakeInfo struct {
+	Protocol string // the selected subprotocol, or ""
+	// Server side: the request's Host header, target and whole head.
+	Host, Target string
+	RequestHead  []byte
+	// Client side: the response's headers.
+	ResponseHeader http.Header
+	// Deflate is the negotiated permessage-deflate, or nil.
+	Deflate *Deflate
+}
+
+// Details of Result.
+const (
+	DetailLost       = "connection lost"
+	DetailWriting    = "writing the handshake"
+	DetailRejected   = "request rejected"
+	DetailKeys       = "masking keys unavailable"
+	DetailConnecting = "closed while connecting"
+)
+
+// NewClientConn starts a client connection whose transport has just
+// connected: the request is queued for writing, and the handshake must end
+// within HandshakeTimeout of now.
+func NewClientConn(cfg ConnConfig, now time.Time) *Conn {
+	cfg.Role = RoleClient
+	c := newConn(cfg, now)
+	c.out = cfg.Request.AppendTo(nil)
+	return c
+}
+
+// NewServerConn starts the server side of a connection just accepted: it
+// waits for the request, within HandshakeTimeout of now.
+func NewServerConn(cfg ConnConfig, now time.Time) *Conn {
+	cfg.Role = RoleServer
+	return newConn(cfg, now)
+}
+
+// NewOpenConn starts a connection whose opening handshake happened elsewhere
+// (net/http's Upgrader, an HTTP/2 stream): it is OPEN at once, with
+// cfg.Deflate as the negotiated extension.
+func NewOpenConn(cfg ConnConfig, protocol string, now time.Time) *Conn {
+	c := newConn(cfg, now)
+	c.info.Protocol = protocol
+	c.info.Deflate = cfg.Deflate
+	c.open(now)
+	return c
+}
+
+func newConn(cfg ConnConfig, now time.Time) *Conn {
+	c := &Conn{cfg: cfg, result: Result{Code: -1}}
+	c.hs.Max = cfg.MaxHeadSize
+	c.deadline = now.Add(cfg.HandshakeTimeout)
+	return c
+}
+
+// State returns the state the application sees.
+func (c *Conn) State() ConnState { return c.state }
+
+// Step returns where the connection is within its state.
+func (c *Conn) Step() Step { return c.step }
+
+// Ended reports whether the connection is over: the driver closes the
+// transport (after one last write attempt of what is pending).
+func (c *Conn) Ended() bool { return c.step == StepDone }
+
+// Result returns how the connection ended (Kind EndNone before it has).
+func (c *Conn) Result() Result { return c.result }
+
+// Handshake returns what the opening handshake settled.
+func (c *Conn) Handshake() *HandshakeInfo { return &c.info }
+
+// Role returns the connection's role.
+func (c *Conn) Role() Role { return c.cfg.Role }
+
+// CanSend reports whether data messages may be sent: OPEN, and no close
+// frame queued.
+func (c *Conn) CanSend() bool { return c.state == StateOpen && !c.eng.CloseSent() }
+
+// CloseReceived reports whether the remote's close frame has arrived.
+func (c *Conn) CloseReceived() bool { return c.recvClose }
+
+// open starts framing.
+func (c *Conn) open(now time.Time) {
+	if d := c.info.Deflate; d != nil {
+		d.Threshold = c.cfg.Threshold
+	}
+	c.eng = NewEngine(Config{
+		Role:              c.cfg.Role,
+		MaxMessageSize:    c.cfg.MaxMessageSize,
+		MaxFragments:      c.cfg.MaxFragments,
+		HeartbeatInterval: c.cfg.HeartbeatInterval,
+		CloseTimeout:      c.cfg.CloseTimeout,
+		Deflate:           c.info.Deflate,
+		Rand:              c.cfg.Rand,
+	}, now)
+	c.hs = HeadReader{}
+	c.out = nil
+	c.deadline = time.Time{}
+	c.step, c.state = StepOpen, StateOpen
+}
+
+// end makes the connection over with r.
+func (c *Conn) end(r Result) {
+	c.result = r
+	c.step, c.state = StepDone, StateClosed
+	c.out = nil
+	c.hs = HeadReader{}
+}
+
+// Drop ends the connection at once without a close frame, as the
+// application's choice; the close status stays what it was.
+func (c *Conn) Drop(detail string) {
+	if c.step == StepDone {
+		return
+	}
+	c.end(Result{Code: c.result.Code, Reason: c.result.Reason, Kind: EndDropped, Detail: detail})
+}
+
+// Close starts the closing handshake with code and reason (checked with
+// CheckClose). While CONNECTING it drops the connection (CloseCode -1);
+// once a close frame is queued, or while ending, it does nothing.
+func (c *Conn) Close(code int, reason string, now time.Time) error {
+	switch c.state {
+	case StateConnecting:
+		c.Drop(DetailConnecting)
+		return nil
+	case StateOpen:
+		if c.eng.CloseSent() {
+			return nil
+		}
+		if err := c.eng.Close(code, reason, now); err != nil {
+			return err
+		}
+		c.state = StateClosing
+	}
+	return nil
+}
+
+// Ping queues a ping with payload (at most 125 bytes) on an open connection.
+func (c *Conn) Ping(payload []byte) error {
+	if c.eng == nil || c.step != StepOpen {
+		return ErrCloseSent
+	}
+	return c.eng.Ping(payload)
+}
+
+// AppendMessage appends a data message as one frame (compressed when
+// negotiated) to dst. It fails with ErrCloseSent unless CanSend.
+func (c *Conn) AppendMessage(dst []byte, op Opcode, payload []byte) ([]byte, error) {
+	if c.eng == nil {
+		return dst, ErrCloseSent
+	}
+	return c.eng.AppendMessage(dst, op, payload)
+}
+
+// Pending reports whether the Conn has bytes for the driver to write.
+func (c *Conn) Pending() bool {
+	return len(c.out) > 0 || (c.eng != nil && c.eng.Pending())
+}
+
+// AppendPending moves the bytes the Conn produced (handshake request or
+// answer, control frames) to dst, in order.
+func (c *Conn) AppendPending(dst []byte) []byte {
+	if len(c.out) > 0 {
+		dst = append(dst, c.out...)
+		c.out = c.out[:0]
+	}
+	if c.eng != nil && c.eng.Pending() {
+		dst = c.eng.AppendPending(dst)
+	}
+	return dst
+}
+
+// ReadFailed records that reading ended with err (io.EOF included).
+func (c *Conn) ReadFailed(err error) {
+	if c.readErr == nil {
+		c.readErr = err
+	}
+}
+
+// WriteFailed records that writing failed with err.
+func (c *Conn) WriteFailed(err error) {
+	if c.writeErr == nil {
+		c.writeErr = err
+	}
+}
+
+// TransportFailed reports whether a read or write failure is recorded: the
+// next Settle acts on it.
+func (c *Conn) TransportFailed() bool { return c.readErr != nil || c.writeErr != nil }
+
+// Reading reports whether the driver should read: the head or frames are
+// expected, or (a client at its end) the server's TCP close.
+func (c *Conn) Reading() bool {
+	switch c.step {
+	case StepHead, StepOpen, StepAwaitEOF:
+		return c.readErr == nil
+	}
+	return false
+}
+
+// DirectPayload, Inflating and EndsAt expose the engine's (see Engine); they
+// are zero while no frames flow.
+func (c *Conn) DirectPayload() int64 {
+	if c.step != StepOpen {
+		return 0
+	}
+	return c.eng.DirectPayload()
+}
+
+// Inflating reports whether Parse has inflated data to deliver without input.
+func (c *Conn) Inflating() bool { return c.step == StepOpen && c.eng.Inflating() }
+
+// MessageInProgress reports whether part of a data message was delivered and
+// its end was not.
+func (c *Conn) MessageInProgress() bool { return c.eng != nil && c.eng.MessageInProgress() }
+
+// lostError is the transport failure a lost connection reports.
+func (c *Conn) lostError() error {
+	if errors.Is(c.readErr, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	if c.readErr != nil {
+		return c.readErr
+	}
+	return c.writeErr
+}

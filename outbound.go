@@ -1,0 +1,159 @@
+//go:build !js
+
+package wspeer
+
+import (
+	"fmt"
+
+	"github.com/wspeer/wspeer/internal/proto"
+)
+
+// outbound is the peer's sending side: the frames queued and not yet
+// written, and the budget of the data messages among them.
+type outbound struct {
+	wbuf     []byte // wbuf[woff:] is not written yet
+	woff     int
+	outMsgs  []outMsg
+	outBytes int
+	writeErr error
+}
+
+type outMsg struct {
+	end  int // offset in wbuf just past the message's last byte
+	size int
+}
+
+// send queues a data message: b, or s when b is nil.
+func (p *Peer) send(text bool, b []byte, s string) error {
+	op := proto.OpBinary
+	if text {
+		op = proto.OpText
+	}
+	if b == nil {
+		b = []byte(s)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sendLocked(op, b)
+}
+
+func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
+	if p.state != StateOpen || !p.core.CanSend() {
+		return ErrNotOpen
+	}
+	if len(msg) > p.cfg.outMax {
+		return fmt.Errorf("%w: %d bytes, OutboundBufferSize %d", ErrTooLarge, len(msg), p.cfg.outMax)
+	}
+	if len(p.outMsgs) >= p.cfg.maxPackets {
+		return fmt.Errorf("%w: %d messages queued", ErrBufferFull, len(p.outMsgs))
+	}
+	if p.outBytes+len(msg) > p.cfg.outMax {
+		return fmt.Errorf("%w: %d bytes queued, %d more would exceed %d", ErrBufferFull, p.outBytes, len(msg), p.cfg.outMax)
+	}
+	// Control frames the engine produced go first, keeping frames whole.
+	p.takePendingLocked()
+	if len(msg) > readBufSize {
+		p.wbuf = growBuf(p.wbuf, len(msg)+proto.MaxHeaderSize)
+	}
+	wbuf, err := p.core.AppendMessage(p.wbuf, op, msg)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotOpen, err)
+	}
+	p.wbuf = wbuf
+	p.outMsgs = append(p.outMsgs, outMsg{end: len(p.wbuf), size: len(msg)})
+	p.outBytes += len(msg)
+	if !p.batching || p.phead == len(p.packets) {
+		p.flushLocked()
+	}
+	if p.woff < len(p.wbuf) {
+		p.tr.wake() // a Wait in progress must now also wait to write
+	}
+	return nil
+}
+
+// CurrentOutboundBufferedAmount returns the payload bytes of messages accepted
+// by the send methods and not yet fully written.
+func (p *Peer) CurrentOutboundBufferedAmount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.outBytes
+}
+
+// reads its pongs would otherwise grow wbuf without limit.
+const maxControlBacklog = 64 << 10
+
+// controlBackloggedLocked reports whether more than maxControlBacklog bytes of
+// control frames wait in wbuf. Data frames there are bounded by outBytes plus
+// at most 14 header bytes each; the rest is control frames.
+func (p *Peer) controlBackloggedLocked() bool {
+	return len(p.wbuf)-p.woff-p.outBytes-14*len(p.outMsgs) > maxControlBacklog
+}
+
+// takePendingLocked moves the bytes the core produced (handshake, control
+// frames) into the write buffer.
+func (p *Peer) takePendingLocked() {
+	if p.core != nil && p.core.Pending() {
+		p.wbuf = p.core.AppendPending(p.wbuf)
+	}
+}
+
+// flushLocked makes one write attempt of the queued bytes.
+func (p *Peer) flushLocked() {
+	if p.woff < len(p.wbuf) && p.writeErr == nil && p.tr != nil {
+		p.writeQueuedLocked(p.tr.write)
+	}
+	p.accountWrittenLocked()
+}
+
+// writeQueuedLocked is the one place queued bytes are written, with write:
+// the transport's own attempt (Poll, the senders) or the one a Wait that
+// found the socket writable hands over. It reports whether the attempt would
+// have blocked.
+func (p *Peer) writeQueuedLocked(write func([]byte) (int, error)) (wouldBlock bool) {
+	n, err := write(p.wbuf[p.woff:])
+	p.woff += n
+	switch {
+	case err == errWouldBlock:
+		return true
+	case err != nil:
+		p.writeErr = err
+		if p.core != nil {
+			p.core.WriteFailed(err)
+		}
+	}
+	return false
+}
+
+// dropOutboundLocked forgets what was queued: the connection is gone.
+func (p *Peer) dropOutboundLocked() {
+	p.wbuf, p.woff, p.outMsgs, p.outBytes = nil, 0, nil, 0
+}
+
+// accountWrittenLocked releases the budget of fully written messages and
+// reclaims the written part of the write buffer.
+func (p *Peer) accountWrittenLocked() {
+	i := 0
+	for i < len(p.outMsgs) && p.outMsgs[i].end <= p.woff {
+		p.outBytes -= p.outMsgs[i].size
+		i++
+	}
+	if i > 0 {
+		p.outMsgs = append(p.outMsgs[:0], p.outMsgs[i:]...)
+	}
+	switch {
+	case p.woff == len(p.wbuf):
+		p.woff = 0
+		p.wbuf = p.wbuf[:0]
+		if cap(p.wbuf) > 4*readBufSize {
+			putBig(p.wbuf) // do not keep a burst's buffer on an idle peer
+			p.wbuf = nil
+		}
+	case p.woff >= readBufSize && p.woff >= len(p.wbuf)/2:
+		n := copy(p.wbuf, p.wbuf[p.woff:])
+		p.wbuf = p.wbuf[:n]
+		for j := range p.outMsgs {
+			p.outMsgs[j].end -= p.woff
+		}
+		p.woff = 0
+	}
+}
