@@ -22,7 +22,7 @@ import (
 var web embed.FS
 
 func runServe(args []string) int {
-	fs := newFlagSet("serve", "[-listen ADDR] [-protocol P]... [-tls-cert F -tls-key F] [-origin PATTERN]...",
+	fs := newFlagSet("serve", "",
 		`Serves a chat page at / and two WebSocket endpoints, over net/http:
   /chat  every text message is broadcast to all the other connected peers
          (the sender's page shows its own message itself); a binary message
@@ -37,14 +37,14 @@ Browsers' Origin must match the host, or one of the -origin patterns
 stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 		"wspeer serve -listen 127.0.0.1:8080   # then open http://127.0.0.1:8080 in two tabs")
 	var sf serverFlags
-	sf.register(fs, "127.0.0.1:8080", 1<<20, "https:// and wss://")
+	sf.register(fs.FlagSet, "127.0.0.1:8080", 1<<20, "https:// and wss://")
 	var origins stringList
 	fs.Var(&origins, "origin", "an extra allowed Origin host `pattern` (repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	log := newLogger()
-	ln, tlsConf, code, ok := sf.open(log, "serve")
+	ln, tlsConf, code, ok := sf.open(fs)
 	if !ok {
 		return code
 	}
@@ -73,8 +73,9 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	if tlsConf != nil {
 		httpScheme = "https"
 	}
-	fmt.Printf("listening on %s://%s\n", scheme(tlsConf), ln.Addr())
-	fmt.Printf("chat page at %s://%s/\n", httpScheme, ln.Addr())
+	addr := hostPort(ln, log)
+	fmt.Printf("listening on %s://%s\n", scheme(tlsConf), addr)
+	fmt.Printf("chat page at %s://%s/\n", httpScheme, addr)
 
 	ctx, stop := signalContext()
 	defer stop()
@@ -82,8 +83,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	go func() { served <- srv.Serve(ln) }()
 	select {
 	case err := <-served:
-		log.Error("serve", "err", err)
-		return exitFailure
+		return fs.fail(exitFailure, "%v", err)
 	case <-ctx.Done():
 	}
 
@@ -158,7 +158,7 @@ func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
 func (s *server) serveWS(w http.ResponseWriter, r *http.Request, chat bool, handle func(*wspeer.Peer)) {
 	p, err := s.up.Upgrade(w, r)
 	if err != nil {
-		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "err", err)
+		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, errAttr(err))
 		return
 	}
 	if !s.add(p, chat) {
@@ -175,7 +175,7 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request, chat bool, hand
 		p.Close(-1, "")
 	}
 	s.remove(p)
-	s.log.Info("closed", "remote", r.RemoteAddr, "path", r.URL.Path, "code", p.CloseCode(), "reason", p.CloseReason(), "err", p.CloseError())
+	s.log.Info("closed", "remote", r.RemoteAddr, "path", r.URL.Path, "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
 }
 
 // add registers an open peer and counts it in wg; it reports false once
