@@ -16,7 +16,9 @@ import (
 	"github.com/wspeer/wspeer/internal/wasmassets"
 )
 
-// web holds the chat page: index.html, app.js and style.css.
+// web holds the chat page: index.html and app.js. Its style.css and
+// favicon.svg are the Go/wasm page's, from internal/wasmassets: the two
+// pages share them (routes).
 //
 //go:embed web
 var web embed.FS
@@ -120,6 +122,9 @@ func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	page, _ := fs.Sub(web, "web")
 	mux.Handle("GET /", http.FileServerFS(page))
+	for _, shared := range wasmassets.Shared() {
+		mux.Handle("GET /"+shared, wasmassets.Handler())
+	}
 	mux.HandleFunc("GET /chat", s.serveChat)
 	mux.HandleFunc("GET /echo", s.serveEcho)
 	// The same chat in Go compiled to WebAssembly, on the browser build of Peer.
