@@ -73,7 +73,7 @@ func TestEchoServer(t *testing.T) {
 	if code := srv.exit(3 * time.Second); code != 0 {
 		t.Fatalf("echo exit %d", code)
 	}
-	if code := c.exit(5 * time.Second); code != 0 || c.lastStderrLine() != "closed 1001 server shutting down" {
+	if code := c.exit(5 * time.Second); code != 3 || c.lastStderrLine() != "closed 1001 server shutting down" { // 3: closed by the server, not with 1000
 		t.Fatalf("connect exit %d, last line %q", code, c.lastStderrLine())
 	}
 	waitClosed(t, p)

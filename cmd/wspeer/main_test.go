@@ -328,3 +328,37 @@ func TestErrText(t *testing.T) {
 		}
 	}
 }
+
+// The README's "Command line" synopsis is the one each "wspeer CMD -h"
+// prints (generated from the flags), in the overview's order.
+func TestReadmeSynopsis(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## Command line\n\n```\n")
+	block, _, ok2 := strings.Cut(section, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no ``` block right after \"## Command line\"")
+	}
+	var want strings.Builder
+	for _, c := range commands {
+		p := start(t, c.name, "-h")
+		if code := p.exit(10 * time.Second); code != 0 {
+			t.Fatalf("wspeer %s -h: exit %d", c.name, code)
+		}
+		if l := <-p.lines; l != "Usage:" {
+			t.Fatalf("wspeer %s -h starts with %q", c.name, l)
+		}
+		for l := range p.lines {
+			if l == "" {
+				break
+			}
+			want.WriteString(l + "\n")
+		}
+	}
+	if block != want.String() {
+		t.Fatalf("README's synopsis differs from -h; it should be:\n%s", want.String())
+	}
+}
