@@ -74,7 +74,27 @@ func TestReadmeProgramsRun(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	srv := exec.Command(filepath.Join(dir, "upgrader"), "127.0.0.1:0")
+	url := startUpgrader(t, filepath.Join(dir, "upgrader"))
+
+	// Without a token: 401 and the upgrader's reason.
+	out, err := exec.Command(filepath.Join(dir, "client"), url).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "closed -1  ") || !strings.Contains(string(out), "401") {
+		t.Fatalf("client without a token: %v\n%s", err, out)
+	}
+	// The client against an echo server that wants no token.
+	out, err = exec.Command(filepath.Join(dir, "client"), echoServer(t)).CombinedOutput()
+	if want := "hello (text: true)\nclosed 1000 done <nil>\n"; err != nil || string(out) != want {
+		t.Fatalf("client: %v\n%s\nwant:\n%s", err, out, want)
+	}
+	// The upgrader with a token, through a library client: the echo comes back.
+	checkEcho(t, url, http.Header{"Authorization": {"Bearer x"}})
+}
+
+// startUpgrader runs the upgrader program on a free loopback port and returns
+// its endpoint's URL.
+func startUpgrader(t *testing.T, bin string) string {
+	t.Helper()
+	srv := exec.Command(bin, "127.0.0.1:0")
 	stdout, err := srv.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -82,10 +102,10 @@ func TestReadmeProgramsRun(t *testing.T) {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		srv.Process.Kill()
 		srv.Wait()
-	}()
+	})
 	sc := bufio.NewScanner(stdout)
 	if !sc.Scan() {
 		t.Fatal("upgrader printed nothing")
@@ -94,14 +114,12 @@ func TestReadmeProgramsRun(t *testing.T) {
 	if !ok {
 		t.Fatalf("upgrader printed %q", sc.Text())
 	}
-	url := "ws://" + addr + "/ws"
+	return "ws://" + addr + "/ws"
+}
 
-	// Without a token: 401 and the upgrader's reason.
-	out, err := exec.Command(filepath.Join(dir, "client"), url).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "closed -1  ") || !strings.Contains(string(out), "401") {
-		t.Fatalf("client without a token: %v\n%s", err, out)
-	}
-	// The client against an echo server that wants no token.
+// echoServer runs a net/http echo server in the test and returns its URL.
+func echoServer(t *testing.T) string {
+	t.Helper()
 	echo := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := (&wspeer.Upgrader{}).Upgrade(w, r)
 		if err != nil {
@@ -121,15 +139,16 @@ func TestReadmeProgramsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	go echo.Serve(ln)
-	defer echo.Close()
-	out, err = exec.Command(filepath.Join(dir, "client"), "ws://"+ln.Addr().String()+"/").CombinedOutput()
-	if want := "hello (text: true)\nclosed 1000 done <nil>\n"; err != nil || string(out) != want {
-		t.Fatalf("client: %v\n%s\nwant:\n%s", err, out, want)
-	}
+	t.Cleanup(func() { echo.Close() })
+	return "ws://" + ln.Addr().String() + "/"
+}
 
-	// The upgrader with a token, through a library client: the echo comes back.
+// checkEcho connects a library client with header to url and checks that a
+// text message comes back and the connection closes cleanly.
+func checkEcho(t *testing.T, url string, header http.Header) {
+	t.Helper()
 	p := wspeer.NewPeer()
-	p.HandshakeHeaders = http.Header{"Authorization": {"Bearer x"}}
+	p.HandshakeHeaders = header
 	if err := p.ConnectToURL(url, nil); err != nil {
 		t.Fatal(err)
 	}

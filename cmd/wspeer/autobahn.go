@@ -47,33 +47,11 @@ which listens on ws://127.0.0.1:9001 by default and writes HTML reports.`,
 	ctx, stop := signalContext()
 	defer stop()
 
-	var count int
-	compression := *compress
-	p, err := runClient(ctx, root+"/getCaseCount", 10*time.Second, false, func(p *wspeer.Peer) {
-		for {
-			msg, err := p.GetPacket()
-			if err != nil {
-				return
-			}
-			if n, err := strconv.Atoi(strings.TrimSpace(string(msg))); err == nil {
-				count = n
-			}
-		}
-	})
-	switch {
-	case errors.Is(err, wspeer.ErrInvalidParameter):
-		return fs.fail(exitUsage, "%v", err)
-	case count > 0:
-	case errors.Is(err, wspeer.ErrDial):
-		return fs.fail(exitFailure, "%v", err)
-	default:
-		what := fmt.Sprintf("sent no case count (closed %d)", p.CloseCode())
-		if err != nil {
-			what = errText(err)
-		}
-		return fs.fail(exitFailure, "%s does not look like a fuzzingserver: %s/getCaseCount: %s\n"+
-			"(\"wspeer autobahn -h\" says where to get one)", root, root, what)
+	count, code := caseCount(ctx, fs, root)
+	if count == 0 {
+		return code
 	}
+	compression := *compress
 	fmt.Fprintf(os.Stderr, "%d cases\n", count)
 	q := "&agent=" + url.QueryEscape(*agent)
 	for i := 1; i <= count && ctx.Err() == nil; i++ {
@@ -95,6 +73,37 @@ which listens on ws://127.0.0.1:9001 by default and writes HTML reports.`,
 	}
 	fmt.Fprintln(os.Stderr, "reports updated for agent", *agent)
 	return exitOK
+}
+
+// caseCount asks the fuzzingserver at root for its case count. It returns 0
+// and the exit status when there is none, having said why.
+func caseCount(ctx context.Context, fs *cmdFlags, root string) (int, int) {
+	count := 0
+	p, err := runClient(ctx, root+"/getCaseCount", 10*time.Second, false, func(p *wspeer.Peer) {
+		for {
+			msg, err := p.GetPacket()
+			if err != nil {
+				return
+			}
+			if n, err := strconv.Atoi(strings.TrimSpace(string(msg))); err == nil {
+				count = n
+			}
+		}
+	})
+	switch {
+	case errors.Is(err, wspeer.ErrInvalidParameter):
+		return 0, fs.fail(exitUsage, "%v", err)
+	case count > 0:
+		return count, exitOK
+	case errors.Is(err, wspeer.ErrDial):
+		return 0, fs.fail(exitFailure, "%v", err)
+	}
+	what := fmt.Sprintf("sent no case count (closed %d)", p.CloseCode())
+	if err != nil {
+		what = errText(err)
+	}
+	return 0, fs.fail(exitFailure, "%s does not look like a fuzzingserver: %s/getCaseCount: %s\n"+
+		"(\"wspeer autobahn -h\" says where to get one)", root, root, what)
 }
 
 // runClient connects to url with the echo budgets and runs the Wait loop,

@@ -147,13 +147,7 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 			// Shutdown: close every peer, then wait for their handshakes.
 			waitCtx = graceCtx
 			time.AfterFunc(shutdownGrace, endGrace)
-			mu.Lock()
-			for p := range peers {
-				p.Close(1001, "server shutting down")
-			}
-			n := len(peers)
-			mu.Unlock()
-			if n == 0 {
+			if closeAll(&mu, peers) == 0 {
 				break
 			}
 			continue
@@ -184,6 +178,17 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 	for p := range peers {
 		p.Close(-1, "")
 	}
+}
+
+// closeAll starts the closing handshake of every peer with 1001 and returns
+// how many there are.
+func closeAll(mu *sync.Mutex, peers map[*wspeer.Peer]*echoConn) int {
+	mu.Lock()
+	defer mu.Unlock()
+	for p := range peers {
+		p.Close(1001, "server shutting down")
+	}
+	return len(peers)
 }
 
 // step polls the peer once and echoes what it received.

@@ -88,8 +88,15 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 		return fs.fail(exitFailure, "%v", err)
 	case <-ctx.Done():
 	}
+	s.shutdown(srv, cancelHard)
+	return exitOK
+}
 
-	log.Info("shutting down", "peers", s.count())
+// shutdown stops accepting, closes every peer with 1001 and waits for their
+// closing handshakes for at most shutdownGrace, then ends the connection
+// loops with cancelHard.
+func (s *server) shutdown(srv *http.Server, cancelHard context.CancelFunc) {
+	s.log.Info("shutting down", "peers", s.count())
 	graceCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	go srv.Shutdown(graceCtx) // stops accepting; hijacked WebSocket connections are ours
@@ -99,11 +106,10 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	select {
 	case <-done:
 	case <-graceCtx.Done():
-		log.Warn("closing handshakes unfinished, dropping", "peers", s.count())
+		s.log.Warn("closing handshakes unfinished, dropping", "peers", s.count())
 		cancelHard()
 		<-done
 	}
-	return exitOK
 }
 
 // server is the state of wspeer serve: the chat room's peers and settings.
