@@ -32,7 +32,7 @@ echo came back, an echo was wrong or a connection failed.`,
 	fs.require("url")
 	conns := fs.Int("conns", 64, "`number` of connections")
 	size := byteSize(1024)
-	fs.Var(&size, "size", "message `size`")
+	fs.Var(&size, "size", "message size in `bytes` (or with a KiB or MiB suffix)")
 	inflight := fs.Int("inflight", 8, "`number` of messages in flight per connection")
 	duration := fs.Duration("duration", 10*time.Second, "how long to send")
 	insecure := fs.Bool("insecure", false, "do not verify the server's TLS certificate (wss://)")
