@@ -67,7 +67,8 @@ func run(check bool) error {
 	}
 	if stale {
 		v, _ := goOutput("env", "GOVERSION")
-		return fmt.Errorf("regenerate with %s: go generate ./internal/wasmassets", v)
+		return fmt.Errorf("regenerate with %s: go generate ./internal/wasmassets\n"+
+			"(the build is reproducible with the same Go version only: a file built by another one differs too)", v)
 	}
 	fmt.Println("internal/wasmassets: main.wasm and wasm_exec.js match a fresh build")
 	return nil
