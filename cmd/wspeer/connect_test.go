@@ -117,7 +117,7 @@ func delayedEcho(c net.Conn, delay time.Duration) int {
 func TestConnectLingersAfterEOF(t *testing.T) {
 	t.Parallel()
 	url, codes := delayedEchoServer(t, 100*time.Millisecond)
-	c := start(t, "connect", url, "-linger", "2s")
+	c := start(t, "connect", url, "-linger", "5s")
 	fmt.Fprint(c.stdin, "a\nb\n")
 	c.stdin.Close()
 	for _, want := range []string{"a", "b"} {
