@@ -12,8 +12,9 @@
 //	go run ./internal/wasmassets/gen.go -check
 //
 // The build is deterministic: -trimpath, no VCS stamp, no debug information,
-// and the environment's GOFLAGS ignored, so the bytes depend only on the
-// source and the Go version.
+// an empty build ID (which would otherwise change with every comment of the
+// packages built) and the environment's GOFLAGS ignored, so the bytes depend
+// only on the compiled code and the Go version.
 package main
 
 import (
@@ -76,7 +77,7 @@ func run(check bool) error {
 
 // generate builds main.wasm into dir and copies the toolchain's wasm_exec.js.
 func generate(dir string) error {
-	build := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w",
+	build := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=",
 		"-o", filepath.Join(dir, "main.wasm"), clientPkg)
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOFLAGS=", "GOWASM=", "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr

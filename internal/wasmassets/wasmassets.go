@@ -20,8 +20,8 @@
 //
 //	go generate ./internal/wasmassets
 //
-// The build is deterministic (-trimpath, no VCS stamp, fixed flags): the same
-// source and Go version give the same bytes, and scripts/test.sh fails when
+// The build is deterministic (-trimpath, no VCS stamp, no build ID, fixed
+// flags): the same code and Go version give the same bytes, and scripts/test.sh fails when
 // the committed files differ from a fresh build (go run
 // ./internal/wasmassets/gen.go -check). internal/wasmtest loads the committed
 // files in headless Chromium and checks that the page connects and sends.
