@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -41,7 +43,7 @@ func TestHostPort(t *testing.T) {
 		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8080}, "[::1]:8080"},
 		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}, "127.0.0.1:9"},
 	} {
-		if got := hostPort(fakeListener{tc.addr}, newLogger()); got != tc.want {
+		if got := hostPort(fakeListener{tc.addr}, slog.New(slog.NewTextHandler(io.Discard, nil))); got != tc.want {
 			t.Errorf("hostPort(%v) = %q, want %q", tc.addr, got, tc.want)
 		}
 	}
