@@ -10,7 +10,7 @@
 // AcceptStream, which suits single-threaded game-style loops; every method is
 // nevertheless safe for concurrent use.
 //
-// Two ways to drive a peer:
+// Three ways to drive a peer:
 //
 //   - Poll from your own loop (a game frame, a ticker, one loop over many
 //     peers), as in Godot. An idle peer holds no goroutine and no read buffer.
@@ -18,6 +18,11 @@
 //     for p.Wait(ctx) == nil { p.Poll(); ... } is a complete connection loop.
 //   - A Poller, which waits for many peers at once: a Godot-style server loop
 //     over thousands of connections on one goroutine, without spinning.
+//
+// A server inside net/http gets OPEN peers from Upgrader.Upgrade. Run such a
+// peer's Wait loop in the handler, or on a context of the server's lifetime:
+// r.Context() ends when the handler returns, after which Wait returns at once
+// and the peer is left OPEN with nothing driving it.
 //
 // # Godot to Go
 //

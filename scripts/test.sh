@@ -1,14 +1,50 @@
 #!/usr/bin/env bash
-# Runs every test of the project, installing what the tests need first.
-# This is the README's test command; .ci/run calls it. Environment:
+# The project's two test tiers (named in the README):
+#   bash scripts/test.sh        the full tier, what CI runs (.ci/run calls it):
+#                               installs what the tests need, then gofmt, vet,
+#                               the generated-files check, every test with -race
+#                               and CI=true, coverage, fuzzing, interop and bench
+#   bash scripts/test.sh fast   the fast tier, for every change: gofmt, vet and
+#                               go test -short ./... (tests that need Chromium,
+#                               Node or Python skip when these are missing)
+# Environment:
 #   FUZZTIME   time per fuzz target (default 15s; 0 skips fuzzing)
 #   SKIP_INSTALL=1  do not install system packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$HOME/go/bin:$PATH"
 FUZZTIME=${FUZZTIME:-15s}
+TIER=${1:-full}
+case "$TIER" in
+full | fast) ;;
+*)
+	echo "usage: bash scripts/test.sh [fast]" >&2
+	exit 2
+	;;
+esac
 
 step() { printf '\n== %s ==\n' "$*"; }
+
+lint() {
+	step "gofmt and go vet"
+	local unformatted
+	unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+	if [ -n "$unformatted" ]; then
+		echo "gofmt would change: $unformatted"
+		exit 1
+	fi
+	go vet ./...
+	GOOS=js GOARCH=wasm go vet . ./internal/... ./examples/...
+}
+
+if [ "$TIER" = fast ]; then
+	lint
+	step "go test -short (main module)"
+	go test -short -count=1 ./...
+	echo
+	echo "fast tier passed"
+	exit 0
+fi
 
 install_packages() {
 	[ "${SKIP_INSTALL:-0}" = 1 ] && return 0
@@ -30,15 +66,12 @@ install_packages() {
 }
 
 install_packages
+lint
 
-step "gofmt and go vet"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
-if [ -n "$unformatted" ]; then
-	echo "gofmt would change: $unformatted"
-	exit 1
-fi
-go vet ./...
-GOOS=js GOARCH=wasm go vet . ./internal/... ./examples/...
+step "generated files match a fresh build (go generate ./internal/wasmassets)"
+# Builds main.wasm and copies wasm_exec.js into a temporary directory and
+# compares them with the committed files; the working tree is not touched.
+go run ./internal/wasmassets/gen.go -check
 
 step "go test -race (main module; includes the browser build in headless Chromium)"
 # CI=true makes a missing peer (Chromium, Node, Python Autobahn) fail instead of skip:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/bits"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,30 +16,34 @@ import (
 )
 
 func runBench(args []string) int {
-	fs := newFlagSet("bench", "-url ws://... [-conns N] [-size BYTES] [-inflight N] [-duration D]",
+	fs := newFlagSet("bench", "",
 		`A load generator for any WebSocket echo server. Each connection keeps
 -inflight binary messages of -size bytes in flight and sends the next one as
 each echo comes back. Echoes are checked: length, and a sequence number in the
 first 8 bytes (the rest is a fixed pattern, not compared, to keep the check
 cheap). A live progress line goes to stderr when it is a terminal. At the end,
 stdout gets messages/s, MB/s (payload echoed, 10^6 bytes) and the round-trip
-p50/p99 (from a log-scale histogram, about 3% precision).`,
+p50/p99 (from a log-scale histogram, about 3% precision). A connection the
+server closes (an endpoint that does not echo, such as serve's /chat) is
+reported with the server's close code and reason. The exit status is 1 when no
+echo came back, an echo was wrong or a connection failed.`,
 		"wspeer bench -url ws://127.0.0.1:9001 -conns 64 -size 1024 -duration 10s")
 	target := fs.String("url", "", "`URL` of the echo server")
-	conns := fs.Int("conns", 64, "connections")
+	fs.require("url")
+	conns := fs.Int("conns", 64, "`number` of connections")
 	size := byteSize(1024)
-	fs.Var(&size, "size", "message `size`")
-	inflight := fs.Int("inflight", 8, "messages in flight per connection")
+	fs.Var(&size, "size", "message size in `bytes` (or with a KiB or MiB suffix)")
+	inflight := fs.Int("inflight", 8, "`number` of messages in flight per connection")
 	duration := fs.Duration("duration", 10*time.Second, "how long to send")
 	insecure := fs.Bool("insecure", false, "do not verify the server's TLS certificate (wss://)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *target == "" || *conns <= 0 || *inflight <= 0 || *duration <= 0 || fs.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "wspeer bench: -url is required; -conns, -inflight and -duration must be positive")
-		fs.Usage()
-		return exitUsage
+	if *conns <= 0 || *inflight <= 0 || *duration <= 0 {
+		code, _ := fs.usageError("-conns, -inflight and -duration must be positive")
+		return code
 	}
+	url := withScheme(fs, *target)
 	ctx, stop := signalContext()
 	defer stop()
 
@@ -50,9 +55,8 @@ p50/p99 (from a log-scale histogram, about 3% precision).`,
 		w.p.InboundBufferSize = max(int(size)*(*inflight)*2, wspeer.DefaultBufferSize)
 		w.p.OutboundBufferSize = w.p.InboundBufferSize
 		workers[i] = w
-		if err := w.p.ConnectToURL(*target, clientTLS(*insecure)); err != nil {
-			fmt.Fprintln(os.Stderr, "wspeer bench:", err)
-			return exitUsage
+		if err := w.p.ConnectToURL(url, clientTLS(*insecure)); err != nil {
+			return fs.fail(exitUsage, "%v", err)
 		}
 	}
 	start := time.Now()
@@ -68,11 +72,12 @@ p50/p99 (from a log-scale histogram, about 3% precision).`,
 	stopProgress := b.progress(start)
 	wg.Wait()
 	stopProgress()
-	elapsed := min(time.Since(start), *duration)
-	if ctx.Err() != nil {
-		elapsed = time.Since(start)
-	}
+	return b.report(workers, *duration, time.Since(start))
+}
 
+// report prints the results on stdout, and the first failures on stderr,
+// and returns the exit status.
+func (b *bench) report(workers []*benchConn, duration, elapsed time.Duration) int {
 	var h histogram
 	failed := 0
 	for _, w := range workers {
@@ -80,23 +85,40 @@ p50/p99 (from a log-scale histogram, about 3% precision).`,
 		if w.err != nil {
 			failed++
 			if failed <= 3 {
-				fmt.Fprintln(os.Stderr, "wspeer bench: connection failed:", w.err)
+				fmt.Fprintln(os.Stderr, "wspeer bench: connection failed:", errText(w.err))
 			}
 		}
 	}
 	n := b.received.Load()
-	secs := elapsed.Seconds()
-	fmt.Printf("bench: %d conns, %d-byte binary messages, %d in flight each, %v\n", *conns, int(size), *inflight, elapsed.Round(time.Millisecond))
+	// Rates are over the run's time: the duration asked for, or less when
+	// every connection ended early (or an interrupt came).
+	ran := min(elapsed, duration)
+	header := fmt.Sprintf("bench: %s, %d-byte binary messages, %d in flight each, %v", plural(len(workers), "connection", "connections"), b.size, b.inflight, duration)
+	if elapsed < duration {
+		header += fmt.Sprintf(" (ended after %v)", elapsed.Round(time.Millisecond))
+	}
+	fmt.Println(header)
 	fmt.Printf("messages: %d\n", n)
-	fmt.Printf("messages/s: %.0f\n", float64(n)/secs)
-	fmt.Printf("MB/s: %.1f\n", float64(n)*float64(size)/secs/1e6)
+	fmt.Printf("messages/s: %.0f\n", float64(n)/ran.Seconds())
+	fmt.Printf("MB/s: %.1f\n", float64(n)*float64(b.size)/ran.Seconds()/1e6)
 	fmt.Printf("rtt p50: %v\n", h.quantile(0.50))
 	fmt.Printf("rtt p99: %v\n", h.quantile(0.99))
-	fmt.Printf("errors: %d bad echoes, %d failed connections\n", b.bad.Load(), failed)
+	fmt.Printf("errors: %s, %s\n", plural(int(b.bad.Load()), "bad echo", "bad echoes"), plural(failed, "failed connection", "failed connections"))
+	if n == 0 {
+		fmt.Fprintln(os.Stderr, "wspeer bench: no echo came back")
+	}
 	if b.bad.Load() > 0 || failed > 0 || n == 0 {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// plural is "1 connection", "2 connections".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // bench is what the connections share.
@@ -171,6 +193,13 @@ func (w *benchConn) run(ctx context.Context, end time.Time) {
 			w.seq++
 			w.sent = append(w.sent, time.Now())
 		}
+	}
+	if w.p.ReadyState() == wspeer.StateClosed && w.err == nil {
+		// Ended before the time was up: the server closed, or it failed.
+		if w.err = w.p.CloseError(); w.err == nil {
+			w.err = fmt.Errorf("the server closed the connection: %s (is the URL an echo endpoint?)", strings.TrimSpace(fmt.Sprintf("%d %s", w.p.CloseCode(), w.p.CloseReason())))
+		}
+		return
 	}
 	// Time is up: echoes still in flight are dropped with the connection.
 	w.p.Close(1000, "bench done")

@@ -26,7 +26,7 @@ const (
 const shutdownGrace = 1500 * time.Millisecond
 
 func runEcho(args []string) int {
-	fs := newFlagSet("echo", "[-listen ADDR] [-protocol P]... [-tls-cert F -tls-key F]",
+	fs := newFlagSet("echo", "",
 		`A bare WebSocket echo server: it accepts an upgrade on any path and sends
 every message back with its type (text or binary) unchanged. It never drops a
 message: when a peer's outbound buffer is full, echoing waits (and reading from
@@ -41,17 +41,22 @@ On start it prints "listening on ws://HOST:PORT" (wss:// with TLS) on stdout;
 logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 		"wspeer echo -listen 127.0.0.1:9001 -protocol chat")
 	var sf serverFlags
-	sf.register(fs, "127.0.0.1:9001", defaultMaxMessage, "wss://")
-	maxPackets := fs.Int("max-packets", defaultMaxPackets, "messages queued per direction per peer")
-	gv := addGodotVarFlag(fs, "each one is decoded and sent back re-encoded; one that does not decode closes with 1007")
+	sf.register(fs.FlagSet, "127.0.0.1:9001", defaultMaxMessage, "wss://")
+	maxPackets := fs.Int("max-packets", defaultMaxPackets, "`number` of messages queued per direction per peer")
+	gv := addGodotVarFlag(fs.FlagSet, "each one is decoded and sent back re-encoded; one that does not decode closes with 1007")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if !gv.valid("echo") {
-		return exitUsage
+	if err := gv.check(); err != nil {
+		code, _ := fs.usageError("%v", err)
+		return code
+	}
+	if *maxPackets <= 0 {
+		code, _ := fs.usageError("-max-packets must be positive")
+		return code
 	}
 	log := newLogger()
-	ln, tlsConf, code, ok := sf.open(log, "echo")
+	ln, tlsConf, code, ok := sf.open(fs)
 	if !ok {
 		return code
 	}
@@ -60,12 +65,7 @@ logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 		p.MaxQueuedPackets = *maxPackets
 		return p
 	}
-	if *maxPackets <= 0 {
-		log.Error("echo", "err", "-max-packets must be positive")
-		ln.Close()
-		return exitUsage
-	}
-	fmt.Printf("listening on %s://%s\n", scheme(tlsConf), ln.Addr())
+	fmt.Printf("listening on %s://%s\n", scheme(tlsConf), hostPort(ln, log))
 	ctx, stop := signalContext()
 	defer stop()
 	conns := make(chan net.Conn)
@@ -128,7 +128,7 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 		for c := range conns {
 			ec := &echoConn{p: newPeer(), e: echoer{convert: convert}, addr: c.RemoteAddr().String(), state: wspeer.StateConnecting}
 			if err := ec.p.AcceptStream(c); err != nil {
-				log.Error("accept stream", "remote", ec.addr, "err", err)
+				log.Error("accept stream", "remote", ec.addr, errAttr(err))
 				continue
 			}
 			mu.Lock()
@@ -152,13 +152,7 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 			// Shutdown: close every peer, then wait for their handshakes.
 			waitCtx = graceCtx
 			time.AfterFunc(shutdownGrace, endGrace)
-			mu.Lock()
-			for p := range peers {
-				p.Close(1001, "server shutting down")
-			}
-			n := len(peers)
-			mu.Unlock()
-			if n == 0 {
+			if closeAll(&mu, peers) == 0 {
 				break
 			}
 			continue
@@ -177,7 +171,7 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 				delete(peers, p)
 				n := len(peers)
 				mu.Unlock()
-				log.Info("closed", "remote", ec.addr, "code", p.CloseCode(), "reason", p.CloseReason(), "err", p.CloseError())
+				log.Info("closed", "remote", ec.addr, "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
 				if waitCtx != ctx && n == 0 {
 					return
 				}
@@ -189,6 +183,17 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 	for p := range peers {
 		p.Close(-1, "")
 	}
+}
+
+// closeAll starts the closing handshake of every peer with 1001 and returns
+// how many there are.
+func closeAll(mu *sync.Mutex, peers map[*wspeer.Peer]*echoConn) int {
+	mu.Lock()
+	defer mu.Unlock()
+	for p := range peers {
+		p.Close(1001, "server shutting down")
+	}
+	return len(peers)
 }
 
 // step polls the peer once and echoes what it received.

@@ -70,10 +70,12 @@ func TestEchoServer(t *testing.T) {
 
 	// SIGTERM closes the remaining peers with 1001.
 	srv.cmd.Process.Signal(syscall.SIGTERM)
-	if code := srv.exit(3 * time.Second); code != 0 {
+	// The grace is 1.5 s (p below answers only later); the bound is loose so
+	// that a loaded machine does not fail the test.
+	if code := srv.exit(10 * time.Second); code != 0 {
 		t.Fatalf("echo exit %d", code)
 	}
-	if code := c.exit(5 * time.Second); code != 0 || c.lastStderrLine() != "closed 1001 server shutting down" {
+	if code := c.exit(5 * time.Second); code != 3 || c.lastStderrLine() != "closed 1001 server shutting down" { // 3: closed by the server, not with 1000
 		t.Fatalf("connect exit %d, last line %q", code, c.lastStderrLine())
 	}
 	waitClosed(t, p)

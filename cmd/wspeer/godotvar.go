@@ -3,11 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"time"
 	"unicode/utf8"
 
 	"github.com/wspeer/wspeer"
@@ -30,13 +28,12 @@ func (g *godotVar) options() godot.Options {
 	return godot.Options{Version: godot.Version(g.version), AllowObjects: true}
 }
 
-// valid reports whether the flag is unset, 3 or 4, and says why not on stderr.
-func (g *godotVar) valid(cmd string) bool {
+// check reports a -godot-var value other than 3 or 4.
+func (g *godotVar) check() error {
 	if g.version == 0 || g.version == 3 || g.version == 4 {
-		return true
+		return nil
 	}
-	fmt.Fprintf(os.Stderr, "wspeer %s: -godot-var %d: want 3 or 4\n", cmd, g.version)
-	return false
+	return fmt.Errorf("-godot-var %d: want 3 or 4", g.version)
 }
 
 // echoConvert returns echo's message transform: decode a binary message and
@@ -110,57 +107,7 @@ func (g *godotVar) print(w *bufio.Writer, msg []byte, text bool) {
 	w.WriteByte('\n')
 }
 
-// sendVarLines is connect's stdin loop with -godot-var: each line, in
-// var_to_str text form, is sent as one put_var message. A line that does
-// not parse or encode is reported on stderr and skipped. The end of stdin
-// closes the connection with 1000.
-func (g *godotVar) sendVarLines(p *wspeer.Peer, maxLine int, opened, done <-chan struct{}) {
-	select {
-	case <-opened:
-	case <-done:
-		return
-	}
-	p.Variant = g.options()
-	sc := bufio.NewScanner(os.Stdin)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine+1)
-	for n := 1; sc.Scan(); n++ {
-		v, err := godot.Parse(sc.Text(), godot.Version(g.version))
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "wspeer connect: line %d not sent: %v\n", n, err)
-			continue
-		}
-		if !putVarRetrying(p, v, n, done) {
-			return
-		}
-	}
-	if err := sc.Err(); err != nil {
-		fmt.Fprintln(os.Stderr, "wspeer connect: stdin:", err)
-		p.Close(1009, "input line too long")
-		return
-	}
-	p.Close(1000, "")
-}
-
-// putVarRetrying sends v, waiting while the outbound buffer is full. It
-// reports false when the connection is gone.
-func putVarRetrying(p *wspeer.Peer, v any, line int, done <-chan struct{}) bool {
-	retry := time.NewTicker(2 * time.Millisecond)
-	defer retry.Stop()
-	for {
-		err := p.PutVar(v)
-		switch {
-		case err == nil:
-			return true
-		case errors.Is(err, wspeer.ErrNotOpen):
-			return false
-		case !errors.Is(err, wspeer.ErrBufferFull):
-			fmt.Fprintf(os.Stderr, "wspeer connect: line %d not sent: %v\n", line, err)
-			return true
-		}
-		select {
-		case <-retry.C:
-		case <-done:
-			return false
-		}
-	}
+// parse reads one stdin line in var_to_str text form.
+func (g *godotVar) parse(line []byte) (any, error) {
+	return godot.Parse(string(line), godot.Version(g.version))
 }

@@ -11,12 +11,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -96,80 +96,54 @@ Example:
 }
 
 func runVersion(args []string) int {
-	fs := newFlagSet("version", "", "Print the version of this build of wspeer.", "wspeer version")
+	fs := newFlagSet("version", "", `Print the version of this build of wspeer: the module version for a release
+build ("go install ...@v1.2.3"), otherwise "devel" and the VCS revision it was
+built from (12 hex digits, "-dirty" when the work tree had changes), then the
+Go version and platform.`, "wspeer version")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	fmt.Println(version())
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Println("wspeer", version(bi), runtime.Version(), runtime.GOOS+"/"+runtime.GOARCH)
 	return exitOK
 }
 
-// version is the main module's version as recorded by the go command
-// ("v1.2.3" for go install ...@v1.2.3), or "devel" for a local build.
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v := bi.Main.Version; v != "" && v != "(devel)" {
-			return v
+// version says what was built, from the build information the go command
+// records: the main module's version ("v1.2.3" for go install ...@v1.2.3), or
+// "devel" with the VCS revision and a "-dirty" mark for a build from a work
+// tree, or "devel" alone when neither is known (go run, tests).
+func version(bi *debug.BuildInfo) string {
+	if bi == nil {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
 		}
 	}
-	return "devel"
-}
-
-// newFlagSet returns a flag set whose -h output shows the synopsis, a
-// description and an example before the flags.
-func newFlagSet(name, synopsis, description, example string) *flag.FlagSet {
-	fs := flag.NewFlagSet("wspeer "+name, flag.ContinueOnError)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: wspeer %s %s\n\n%s\n\nExample:\n  %s\n", name, synopsis, description, example)
-		hasFlags := false
-		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-		if hasFlags {
-			fmt.Fprint(w, "\nFlags:\n")
-			fs.PrintDefaults()
-		}
+	if rev == "" {
+		return "devel"
 	}
-	return fs
-}
-
-// parseFlags parses args, allowing flags after positional arguments
-// ("wspeer connect URL -binary"), which the flag package alone stops at. It
-// returns the exit code and false when the command must stop: -h asked
-// (status 0, usage on stdout) or a bad flag (status 2).
-func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
-	var positional []string
-	for {
-		fs.SetOutput(io.Discard)
-		err := fs.Parse(args)
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.Usage()
-			return exitOK, false
-		}
-		if err != nil {
-			fs.SetOutput(os.Stderr)
-			fmt.Fprintln(os.Stderr, err)
-			fs.Usage()
-			return exitUsage, false
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
+	v := "devel-" + rev[:min(12, len(rev))]
+	if modified == "true" {
+		v += "-dirty"
 	}
-	// Re-parse nothing, but leave the positional arguments where fs.Args
-	// finds them.
-	_ = fs.Parse(append([]string{"--"}, positional...))
-	fs.SetOutput(os.Stderr)
-	return exitOK, true
+	return v
 }
 
 // stringList is a repeatable string flag (-protocol a -protocol b).
 type stringList []string
 
 func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) repeatable() {}
 
 func (l *stringList) Set(s string) error {
 	*l = append(*l, s)

@@ -16,13 +16,15 @@ import (
 	"github.com/wspeer/wspeer/internal/wasmassets"
 )
 
-// web holds the chat page: index.html, app.js and style.css.
+// web holds the chat page: index.html and app.js. Its style.css and
+// favicon.svg are the Go/wasm page's, from internal/wasmassets: the two
+// pages share them (routes).
 //
 //go:embed web
 var web embed.FS
 
 func runServe(args []string) int {
-	fs := newFlagSet("serve", "[-listen ADDR] [-protocol P]... [-tls-cert F -tls-key F] [-origin PATTERN]...",
+	fs := newFlagSet("serve", "",
 		`Serves a chat page at / and two WebSocket endpoints, over net/http:
   /chat  every text message is broadcast to all the other connected peers
          (the sender's page shows its own message itself); a binary message
@@ -37,14 +39,14 @@ Browsers' Origin must match the host, or one of the -origin patterns
 stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 		"wspeer serve -listen 127.0.0.1:8080   # then open http://127.0.0.1:8080 in two tabs")
 	var sf serverFlags
-	sf.register(fs, "127.0.0.1:8080", 1<<20, "https:// and wss://")
+	sf.register(fs.FlagSet, "127.0.0.1:8080", 1<<20, "https:// and wss://")
 	var origins stringList
 	fs.Var(&origins, "origin", "an extra allowed Origin host `pattern` (repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	log := newLogger()
-	ln, tlsConf, code, ok := sf.open(log, "serve")
+	ln, tlsConf, code, ok := sf.open(fs)
 	if !ok {
 		return code
 	}
@@ -73,8 +75,9 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	if tlsConf != nil {
 		httpScheme = "https"
 	}
-	fmt.Printf("listening on %s://%s\n", scheme(tlsConf), ln.Addr())
-	fmt.Printf("chat page at %s://%s/\n", httpScheme, ln.Addr())
+	addr := hostPort(ln, log)
+	fmt.Printf("listening on %s://%s\n", scheme(tlsConf), addr)
+	fmt.Printf("chat page at %s://%s/\n", httpScheme, addr)
 
 	ctx, stop := signalContext()
 	defer stop()
@@ -82,12 +85,18 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	go func() { served <- srv.Serve(ln) }()
 	select {
 	case err := <-served:
-		log.Error("serve", "err", err)
-		return exitFailure
+		return fs.fail(exitFailure, "%v", err)
 	case <-ctx.Done():
 	}
+	s.shutdown(srv, cancelHard)
+	return exitOK
+}
 
-	log.Info("shutting down", "peers", s.count())
+// shutdown stops accepting, closes every peer with 1001 and waits for their
+// closing handshakes for at most shutdownGrace, then ends the connection
+// loops with cancelHard.
+func (s *server) shutdown(srv *http.Server, cancelHard context.CancelFunc) {
+	s.log.Info("shutting down", "peers", s.count())
 	graceCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	go srv.Shutdown(graceCtx) // stops accepting; hijacked WebSocket connections are ours
@@ -97,11 +106,10 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	select {
 	case <-done:
 	case <-graceCtx.Done():
-		log.Warn("closing handshakes unfinished, dropping", "peers", s.count())
+		s.log.Warn("closing handshakes unfinished, dropping", "peers", s.count())
 		cancelHard()
 		<-done
 	}
-	return exitOK
 }
 
 // server is the state of wspeer serve: the chat room's peers and settings.
@@ -120,6 +128,9 @@ func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	page, _ := fs.Sub(web, "web")
 	mux.Handle("GET /", http.FileServerFS(page))
+	for _, shared := range wasmassets.Shared() {
+		mux.Handle("GET /"+shared, wasmassets.Handler())
+	}
 	mux.HandleFunc("GET /chat", s.serveChat)
 	mux.HandleFunc("GET /echo", s.serveEcho)
 	// The same chat in Go compiled to WebAssembly, on the browser build of Peer.
@@ -158,7 +169,7 @@ func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
 func (s *server) serveWS(w http.ResponseWriter, r *http.Request, chat bool, handle func(*wspeer.Peer)) {
 	p, err := s.up.Upgrade(w, r)
 	if err != nil {
-		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "err", err)
+		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, errAttr(err))
 		return
 	}
 	if !s.add(p, chat) {
@@ -175,7 +186,7 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request, chat bool, hand
 		p.Close(-1, "")
 	}
 	s.remove(p)
-	s.log.Info("closed", "remote", r.RemoteAddr, "path", r.URL.Path, "code", p.CloseCode(), "reason", p.CloseReason(), "err", p.CloseError())
+	s.log.Info("closed", "remote", r.RemoteAddr, "path", r.URL.Path, "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
 }
 
 // add registers an open peer and counts it in wg; it reports false once

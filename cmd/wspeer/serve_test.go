@@ -113,8 +113,8 @@ func TestServeChatBroadcastAndShutdown(t *testing.T) {
 		t.Fatalf("serve took %v to exit", d)
 	}
 	for _, c := range []*proc{a, b} {
-		if code := c.exit(5 * time.Second); code != 0 {
-			t.Errorf("connect exit %d", code)
+		if code := c.exit(5 * time.Second); code != 3 {
+			t.Errorf("connect exit %d, want 3 (closed by the server with 1001)", code)
 		}
 		if l := c.lastStderrLine(); l != "closed 1001 server shutting down" {
 			t.Errorf("last stderr line %q", l)

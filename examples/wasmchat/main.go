@@ -6,9 +6,9 @@
 // uses. internal/wasmassets serves it (with its index.html and wasm_exec.js)
 // at /wasm/.
 //
-// Build it with
+// The committed internal/wasmassets/main.wasm is this program; rebuild it with
 //
-//	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o internal/wasmassets/main.wasm ./examples/wasmchat
+//	go generate ./internal/wasmassets
 //
 // The page expects elements #state, #log, #form, #input, #send and #reconnect.
 // A "say" query parameter (/wasm/?say=hello) is sent once connected, which
