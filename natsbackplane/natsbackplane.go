@@ -151,7 +151,7 @@ func Connect(url string, opts Options) (*Backplane, error) {
 	link := func(up bool, err error) {
 		if b.log != nil {
 			if up {
-				b.log.Info("NATS link up", "url", b.nc.ConnectedUrlRedacted())
+				b.log.Info("NATS link up", "url", b.nc.ConnectedUrlRedacted(), "dropped so far", b.dropped.Load())
 			} else {
 				b.log.Warn("NATS link down", "err", err)
 			}

@@ -1,10 +1,19 @@
 module github.com/wspeer/wspeer/cmd/wspeer
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/wspeer/wspeer v0.0.0
 	github.com/wspeer/wspeer/natsbackplane v0.0.0
+)
+
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	github.com/nats-io/nats.go v1.56.0 // indirect
+	github.com/nats-io/nkeys v0.4.17 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace (
