@@ -154,20 +154,6 @@ func expect(t *testing.T, ch <-chan string, want string) {
 	}
 }
 
-// expectNone checks that ch holds no message once a later marker arrived:
-// callers send the marker after what must not be delivered.
-func expectNone(t *testing.T, ch <-chan string, marker string) {
-	t.Helper()
-	select {
-	case got := <-ch:
-		if got != marker {
-			t.Fatalf("got %q before the marker %q", got, marker)
-		}
-	case <-time.After(testTimeout):
-		t.Fatalf("marker %q did not arrive", marker)
-	}
-}
-
 func text(s string) Message { return Message{Data: []byte(s)} }
 
 func isClosing(p *wspeer.Peer) bool {
