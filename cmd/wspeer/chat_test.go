@@ -57,7 +57,9 @@ func TestChatRoomsInChromium(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	page.waitEval(t, others+`.includes("for the lobby")`, `false`) // sent before it joined
+	if got := page.eval(t, others+`.includes("for the lobby")`); got != "false" { // sent before it joined
+		t.Fatalf("the page shows a lobby message sent while it was in room blue")
+	}
 
 	// NATS down: the badge shows; back: it hides.
 	c.nats.Stop()

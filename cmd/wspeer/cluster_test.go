@@ -225,9 +225,14 @@ func TestClusterNATSRestart(t *testing.T) {
 	}
 	expectSeq(t, far, 50, "a")
 	expectSeq(t, b, 50, "a")
-	for _, i := range []int{0, 1} {
-		if !strings.Contains(c.nodes[i].stderr.String(), "NATS link down") || strings.Count(c.nodes[i].stderr.String(), "NATS link up") < 2 {
-			t.Errorf("node %d did not log the link going down and up again:\n%s", i, c.nodes[i].stderr.String())
+	for _, node := range c.nodes { // the logs say so too (written by the NATS client's callbacks)
+		node.waitStderr("NATS link down", 10*time.Second)
+		end := time.Now().Add(10 * time.Second)
+		for strings.Count(node.stderr.String(), "NATS link up") < 2 {
+			if time.Now().After(end) {
+				t.Fatalf("no second \"NATS link up\" in the log:\n%s", node.stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }
