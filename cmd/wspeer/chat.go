@@ -90,8 +90,9 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	var joined *wspeer.Peer
 	s.serveWS(w, r, func(p *wspeer.Peer) {
 		if joined == nil {
-			// Before the first message is read: once a peer's message
-			// is broadcast, the peer is surely in the room.
+			// On the first call, before the "open" log line and the first
+			// message read: a peer that is logged, or whose message has
+			// been broadcast, is in the room.
 			if err := s.chat.hub.Join(room, p); err != nil {
 				s.log.Error("join", "room", room, "err", err)
 				p.Close(1011, "cannot join the room")

@@ -154,13 +154,11 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*ws
 		return
 	}
 	defer s.wg.Done()
+	handle(p) // first on the open peer: chat joins its room before the "open" log line
 	s.log.Info("open", "remote", r.RemoteAddr, "path", r.URL.Path, "protocol", p.SelectedProtocol())
-	for {
-		handle(p) // on the open peer first (chat joins its room), then after each Poll
-		if p.Wait(s.hard) != nil {
-			break
-		}
+	for p.Wait(s.hard) == nil {
 		p.Poll()
+		handle(p)
 	}
 	if p.ReadyState() != wspeer.StateClosed {
 		p.Close(-1, "")
