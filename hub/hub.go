@@ -127,7 +127,7 @@ func (h *Hub) Join(room string, p *wspeer.Peer) error {
 		return err
 	}
 	if p == nil {
-		return fmt.Errorf("hub: Join(%q) with a nil peer", room)
+		return fmt.Errorf("%w: hub: Join(%q) with a nil peer", wspeer.ErrInvalidParameter, room)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -64,7 +64,7 @@ func TestBroadcastRejectsBadInput(t *testing.T) {
 	if err := h.Join("", m.srv); !errors.Is(err, ErrInvalidRoom) {
 		t.Fatalf("Join empty room: %v", err)
 	}
-	if err := h.Join("x", nil); err == nil {
+	if err := h.Join("x", nil); !errors.Is(err, wspeer.ErrInvalidParameter) {
 		t.Fatal("Join with a nil peer: no error")
 	}
 	h.Join("x", m.srv)
