@@ -3,5 +3,6 @@
 // a raw-TCP echo and wspeer (cmd/benchsrv), a load generator that is not the
 // bottleneck (cmd/benchload), and the orchestrator that runs every scenario in
 // interleaved rounds and writes BENCHMARKS.md and bench.svg (cmd/benchrun).
-// The tests here are a quick smoke of all of it.
+// cmd/fanout measures chat fan-out across a cluster of `wspeer serve -nats`
+// nodes (issue 18). The tests here are a quick smoke of all of it.
 package bench

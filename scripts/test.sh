@@ -5,7 +5,7 @@
 #                               the generated-files check, every test with -race
 #                               and CI=true, coverage, fuzzing, interop and bench
 #   bash scripts/test.sh fast   the fast tier, for every change: gofmt, vet and
-#                               go test -short ./... (tests that need Chromium,
+#                               go test -short work (tests that need Chromium,
 #                               Node or Python skip when these are missing)
 # Environment:
 #   FUZZTIME   time per fuzz target (default 15s; 0 skips fuzzing)
@@ -33,14 +33,16 @@ lint() {
 		echo "gofmt would change: $unformatted"
 		exit 1
 	fi
-	go vet ./...
-	GOOS=js GOARCH=wasm go vet . ./internal/... ./examples/...
+	# "work" is every module of go.work (the library, cmd/wspeer,
+	# natsbackplane); ./... would stop at the nested modules' go.mod files.
+	go vet work
+	GOOS=js GOARCH=wasm go vet . ./godot ./hub ./internal/... ./examples/...
 }
 
 if [ "$TIER" = fast ]; then
 	lint
-	step "go test -short (main module)"
-	go test -short -count=1 ./...
+	step "go test -short (go.work modules)"
+	go test -short -count=1 work
 	echo
 	echo "fast tier passed"
 	exit 0
@@ -73,10 +75,10 @@ step "generated files match a fresh build (go generate ./internal/wasmassets)"
 # compares them with the committed files; the working tree is not touched.
 go run ./internal/wasmassets/gen.go -check
 
-step "go test -race (main module; includes the browser build in headless Chromium)"
+step "go test -race (go.work modules; includes the browser build in headless Chromium)"
 # CI=true makes a missing peer (Chromium, Node, Python Autobahn) fail instead of skip:
 # this script installs them all.
-CI=true go test -race -count=1 -timeout 15m ./...
+CI=true go test -race -count=1 -timeout 15m work
 
 step "coverage of internal/proto (>= 90%)"
 cov=$(go test -count=1 -cover ./internal/proto | sed -n 's/.*coverage: \([0-9.]*\)%.*/\1/p')
@@ -85,7 +87,7 @@ awk -v c="$cov" 'BEGIN { exit !(c >= 90) }' || { echo "coverage below 90%"; exit
 
 if [ "$FUZZTIME" != 0 ]; then
 	step "fuzzing, $FUZZTIME per target"
-	for pkg in ./internal/proto .; do
+	for pkg in ./internal/proto ./godot .; do
 		for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz'); do
 			echo "-- $pkg $target"
 			go test "$pkg" -run XXX -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 100x 2>&1 | tail -n 3

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -26,11 +25,7 @@ var web embed.FS
 func runServe(args []string) int {
 	fs := newFlagSet("serve", "",
 		`Serves a chat page at / and two WebSocket endpoints, over net/http:
-  /chat  every text message is broadcast to all the other connected peers
-         (the sender's page shows its own message itself); a binary message
-         closes the sender with 1003. A peer whose outbound buffer is full is
-         closed with 1008 rather than skipped: silently missing messages would
-         be worse for a chat than a visible close and a reconnect.
+`+chatHelp+`
   /echo  every message is sent back with its type (text or binary) unchanged.
 
 Browsers' Origin must match the host, or one of the -origin patterns
@@ -42,6 +37,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	sf.register(fs.FlagSet, "127.0.0.1:8080", 1<<20, "https:// and wss://")
 	var origins stringList
 	fs.Var(&origins, "origin", "an extra allowed Origin host `pattern` (repeatable)")
+	natsURL := fs.String("nats", "", "share chat rooms with the other nodes on the NATS server at `URL` (nats://host:port)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -53,6 +49,12 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
 	}
+	rooms, err := newChat(log, *natsURL)
+	if err != nil {
+		log.Error("serve", "err", err)
+		return exitUsage
+	}
+	defer rooms.close()
 	s := &server{
 		log: log,
 		up: wspeer.Upgrader{
@@ -61,6 +63,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 			NewPeer:        sf.newPeer,
 		},
 		peers: make(map[*wspeer.Peer]struct{}),
+		chat:  rooms,
 	}
 	// hard ends every connection loop once the shutdown grace is over.
 	hard, cancelHard := context.WithCancel(context.Background())
@@ -112,16 +115,17 @@ func (s *server) shutdown(srv *http.Server, cancelHard context.CancelFunc) {
 	}
 }
 
-// server is the state of wspeer serve: the chat room's peers and settings.
+// server is the state of wspeer serve: its peers, chat rooms and settings.
 type server struct {
 	log  *slog.Logger
 	up   wspeer.Upgrader // protocols, origin patterns and budgets
 	hard context.Context
 	wg   sync.WaitGroup
 
+	chat *chat // the /chat rooms (chat.go)
+
 	mu    sync.Mutex
 	peers map[*wspeer.Peer]struct{} // every open peer, chat and echo, for shutdown
-	chat  map[*wspeer.Peer]struct{} // peers of /chat, for broadcasts
 }
 
 func (s *server) routes() http.Handler {
@@ -132,51 +136,36 @@ func (s *server) routes() http.Handler {
 		mux.Handle("GET /"+shared, wasmassets.Handler())
 	}
 	mux.HandleFunc("GET /chat", s.serveChat)
+	mux.HandleFunc("GET /chat/{room}", s.serveChat)
+	mux.HandleFunc("GET /cluster", s.serveCluster)
 	mux.HandleFunc("GET /echo", s.serveEcho)
 	// The same chat in Go compiled to WebAssembly, on the browser build of Peer.
 	mux.Handle("GET /wasm/", http.StripPrefix("/wasm", wasmassets.Handler()))
 	return mux
 }
 
-// serveChat runs one chat connection: a Wait loop in the handler's goroutine
-// that broadcasts each text message it receives.
-func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
-	s.serveWS(w, r, true, func(p *wspeer.Peer) {
-		for {
-			msg, err := p.GetPacket()
-			if err != nil {
-				return
-			}
-			if !p.WasStringPacket() {
-				p.Close(1003, "chat accepts text messages only")
-				return
-			}
-			s.broadcast(p, string(msg))
-		}
-	})
-}
-
 // serveEcho runs one echo connection; see echoer for the backpressure.
 func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
 	var e echoer
-	s.serveWS(w, r, false, func(p *wspeer.Peer) { e.pump(p) })
+	s.serveWS(w, r, func(p *wspeer.Peer) { e.pump(p) })
 }
 
 // serveWS upgrades the request and runs the connection's Wait loop, calling
-// handle after each Poll, until the peer is closed (or the shutdown grace is
+// handle once the peer is open and after each Poll, until the peer is closed (or the shutdown grace is
 // over). Peer methods are goroutine-safe, so other connections' goroutines
 // may send to this peer meanwhile.
-func (s *server) serveWS(w http.ResponseWriter, r *http.Request, chat bool, handle func(*wspeer.Peer)) {
+func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*wspeer.Peer)) {
 	p, err := s.up.Upgrade(w, r)
 	if err != nil {
 		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, errAttr(err))
 		return
 	}
-	if !s.add(p, chat) {
+	if !s.add(p) {
 		p.Close(-1, "") // shutting down: closeAll has already run
 		return
 	}
 	defer s.wg.Done()
+	handle(p) // first on the open peer: chat joins its room before the "open" log line
 	s.log.Info("open", "remote", r.RemoteAddr, "path", r.URL.Path, "protocol", p.SelectedProtocol())
 	for p.Wait(s.hard) == nil {
 		p.Poll()
@@ -191,7 +180,7 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request, chat bool, hand
 
 // add registers an open peer and counts it in wg; it reports false once
 // shutdown has begun.
-func (s *server) add(p *wspeer.Peer, chat bool) bool {
+func (s *server) add(p *wspeer.Peer) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.peers == nil {
@@ -199,12 +188,6 @@ func (s *server) add(p *wspeer.Peer, chat bool) bool {
 	}
 	s.wg.Add(1)
 	s.peers[p] = struct{}{}
-	if chat {
-		if s.chat == nil {
-			s.chat = make(map[*wspeer.Peer]struct{})
-		}
-		s.chat[p] = struct{}{}
-	}
 	return true
 }
 
@@ -212,7 +195,6 @@ func (s *server) remove(p *wspeer.Peer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.peers, p)
-	delete(s.chat, p)
 }
 
 func (s *server) count() int {
@@ -225,29 +207,9 @@ func (s *server) count() int {
 func (s *server) closeAll(code int, reason string) {
 	s.mu.Lock()
 	peers := s.peers
-	s.peers, s.chat = nil, nil
+	s.peers = nil
 	s.mu.Unlock()
 	for p := range peers {
 		p.Close(code, reason)
-	}
-}
-
-// broadcast sends msg to every chat peer but the sender. A peer that cannot
-// take it (outbound buffer full: it reads too slowly) is closed with 1008.
-func (s *server) broadcast(from *wspeer.Peer, msg string) {
-	s.mu.Lock()
-	to := make([]*wspeer.Peer, 0, len(s.chat))
-	for p := range s.chat {
-		if p != from {
-			to = append(to, p)
-		}
-	}
-	s.mu.Unlock()
-	for _, p := range to {
-		err := p.SendText(msg)
-		if errors.Is(err, wspeer.ErrBufferFull) {
-			s.log.Warn("closing slow chat peer", "err", err)
-			p.Close(1008, "too slow: outbound buffer full")
-		}
 	}
 }
