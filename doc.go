@@ -38,6 +38,7 @@
 //	get_available_packet_count()             (*Peer).AvailablePacketCount()
 //	get_packet() / get_packet_error()        (*Peer).GetPacket() ([]byte, error)
 //	put_packet(p)                            (*Peer).PutPacket(p)
+//	put_var(v) / get_var()                   (*Peer).PutVar(v), (*Peer).GetVar() (package godot)
 //	send(msg, mode), send_text(s)            (*Peer).Send(msg, mode), (*Peer).SendText(s)
 //	was_string_packet()                      (*Peer).WasStringPacket()
 //	close(code, reason)                      (*Peer).Close(code, reason) error

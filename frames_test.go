@@ -4,6 +4,7 @@ package wspeer
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -346,5 +347,39 @@ func TestLargeMessagesDirectReadPath(t *testing.T) {
 	pollUntil(t, p, "CLOSED", stateIs(p, StateClosed))
 	if p.CloseCode() != 1007 {
 		t.Fatalf("code %d", p.CloseCode())
+	}
+}
+
+// The server's last messages, its close frame and its TCP close arrive while
+// the client's inbound queue is full: once the application drains the queue,
+// it gets every message and a clean close, not "connection lost".
+func TestEndOfInputBehindAFullQueue(t *testing.T) {
+	p, s := openClient(t, func(p *Peer) { p.InboundBufferSize = 10 })
+	s.write(frame(1, true, false, []byte("ok")))
+	s.write(frame(1, true, false, []byte("0123456789")))
+	s.write(frame(1, true, false, []byte("last")))
+	s.write(frame(8, true, false, closePayload(1000, "bye")))
+	s.conn.Close()
+	var got []string
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	for p.Wait(ctx) == nil {
+		p.Poll()
+		// Poll once more before draining, so that the end of input is read
+		// while parsing is paused.
+		if p.AvailablePacketCount() > 0 {
+			time.Sleep(10 * time.Millisecond) // let the EOF arrive behind the paused frames
+			p.Poll()
+			for p.AvailablePacketCount() > 0 {
+				b, _ := p.GetPacket()
+				got = append(got, string(b))
+			}
+		}
+	}
+	if strings.Join(got, ",") != "ok,0123456789,last" {
+		t.Fatalf("messages %q", got)
+	}
+	if p.CloseCode() != 1000 || p.CloseReason() != "bye" {
+		t.Fatalf("close %d %q err %v", p.CloseCode(), p.CloseReason(), p.CloseError())
 	}
 }

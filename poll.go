@@ -50,6 +50,12 @@ func (p *Peer) turnLocked(now time.Time) {
 	if !c.Ended() && c.Reading() {
 		p.readLocked()
 		p.parseLocked(now)
+		if p.readErr != nil && !p.parsePaused {
+			// The end of input reaches the core only behind everything read
+			// before it: a full queue that paused parsing must not turn the
+			// last messages and a close frame into "connection lost".
+			c.ReadFailed(p.readErr)
+		}
 	}
 	p.takePendingLocked()
 	p.flushLocked()
@@ -107,11 +113,12 @@ func (p *Peer) readLocked() {
 	p.releaseReadBufLocked()
 }
 
-// readFailedLocked records a read attempt's error, if it is one.
+// readFailedLocked records a read attempt's error, if it is one. The core
+// learns of it once every byte read before it has been parsed (see
+// turnLocked): frames that came before the end still count.
 func (p *Peer) readFailedLocked(err error) {
 	if err != nil && err != errWouldBlock {
 		p.readErr = err
-		p.core.ReadFailed(err)
 	}
 }
 

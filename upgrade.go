@@ -75,6 +75,12 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
 //
 // The peer's RequestHeader has the request's headers, and RequestedURL is
 // ws:// (wss:// over TLS) followed by the Host and the request target.
+//
+// The peer outlives the handler. Drive it in the handler itself (net/http
+// gives each request its own goroutine) or on a context of the server's
+// lifetime, not on r.Context() in another goroutine: that context ends when
+// the handler returns, Wait then returns at once, and the peer is left OPEN
+// with nothing driving it.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
 	req, err := u.check(w, r)
 	if err != nil {
@@ -293,11 +299,13 @@ func Reject(status int, msg string) error {
 
 // Error describes the refusal: status, message and cause.
 func (e *RejectError) Error() string {
-	s := "wspeer: refused with HTTP " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)
+	s := "refused with HTTP " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)
 	if e.Msg != "" {
 		s += ": " + e.Msg
 	}
-	if e.Err != nil {
+	// The cause is added unless it only repeats the message (a sentinel
+	// such as ErrForbiddenOrigin, whose text ends with Msg).
+	if e.Err != nil && (e.Msg == "" || !strings.HasSuffix(e.Err.Error(), e.Msg)) {
 		s += ": " + e.Err.Error()
 	}
 	return s

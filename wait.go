@@ -74,7 +74,7 @@ func (p *Peer) interestLocked() interest {
 	}
 	// Read while there is room to read into, even with a full packet queue:
 	// the read buffer then fills and reading stops by itself.
-	in.read = p.rbuf == nil || p.rend < len(p.rbuf) || p.roff > 0
+	in.read = p.readErr == nil && (p.rbuf == nil || p.rend < len(p.rbuf) || p.roff > 0)
 	in.write = p.woff < len(p.wbuf)
 	return in
 }

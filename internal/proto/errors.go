@@ -14,7 +14,7 @@ type ProtocolError struct {
 }
 
 func (e *ProtocolError) Error() string {
-	return "websocket: " + e.Reason + " (close " + strconv.Itoa(e.Code) + ")"
+	return e.Reason + " (close " + strconv.Itoa(e.Code) + ")"
 }
 
 // Is reports whether target is a *ProtocolError with the same code.
@@ -38,19 +38,19 @@ var (
 // Errors of the local side's own calls and timers.
 var (
 	// ErrInvalidClose is returned for a close code or reason that may not be sent.
-	ErrInvalidClose = errors.New("websocket: invalid close code or reason")
+	ErrInvalidClose = errors.New("invalid close code or reason")
 	// ErrCloseSent is returned when sending after a close frame was sent: RFC 6455
 	// section 5.5.1 forbids data after Close.
-	ErrCloseSent = errors.New("websocket: close frame already sent")
+	ErrCloseSent = errors.New("close frame already sent")
 	// ErrCloseTimeout reports that the peer did not answer our close frame in time.
-	ErrCloseTimeout = errors.New("websocket: closing handshake timed out")
+	ErrCloseTimeout = errors.New("wspeer: closing handshake timed out")
 	// ErrHeartbeatTimeout reports that a heartbeat ping got no pong in time.
-	ErrHeartbeatTimeout = errors.New("websocket: heartbeat timed out: no pong received")
+	ErrHeartbeatTimeout = errors.New("wspeer: heartbeat timed out: no pong received")
 )
 
 type closeArgError string
 
-func (e closeArgError) Error() string        { return "websocket: " + string(e) }
+func (e closeArgError) Error() string        { return string(e) }
 func (e closeArgError) Is(target error) bool { return target == ErrInvalidClose }
 
 func errCloseArg(msg string) error { return closeArgError(msg) }

@@ -195,7 +195,7 @@ func TestProtocolErrorIs(t *testing.T) {
 	if !errors.Is(err, ErrInvalidPayload) || errors.Is(err, ErrProtocol) {
 		t.Fatal("Is by code")
 	}
-	if err.Error() != "websocket: bad (close 1007)" {
+	if err.Error() != "bad (close 1007)" {
 		t.Fatal(err.Error())
 	}
 }

@@ -26,17 +26,17 @@ const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // cause apart with errors.Is while the messages carry the detail.
 var (
 	// ErrHeadTooLarge is returned by HeadReader.Feed when the head exceeds its bound.
-	ErrHeadTooLarge = errors.New("websocket: HTTP head too large")
+	ErrHeadTooLarge = errors.New("HTTP head too large")
 	// ErrBadRequest is wrapped by every *HTTPError of ParseRequest.
-	ErrBadRequest = errors.New("websocket: bad handshake request")
+	ErrBadRequest = errors.New("wspeer: bad handshake request")
 	// ErrBadResponse is matched by every error of ParseResponse and ClientRequest.Check,
 	// including *StatusError.
-	ErrBadResponse = errors.New("websocket: bad handshake response")
+	ErrBadResponse = errors.New("bad handshake response")
 	// ErrInvalidHeader is wrapped by CheckHeader and ClientRequest.Validate errors:
 	// the application asked us to send something that is not valid HTTP.
-	ErrInvalidHeader = errors.New("websocket: invalid handshake header")
+	ErrInvalidHeader = errors.New("invalid handshake header")
 	// ErrBadExtension is wrapped by ParseExtensions syntax errors.
-	ErrBadExtension = errors.New("websocket: malformed Sec-WebSocket-Extensions")
+	ErrBadExtension = errors.New("malformed Sec-WebSocket-Extensions")
 )
 
 // StatusError reports a server that answered the opening handshake with a status
@@ -49,7 +49,7 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	return "websocket: handshake failed: server answered HTTP " + strconv.Itoa(e.Status) + " " + e.Reason
+	return "server answered HTTP " + strconv.Itoa(e.Status) + " " + e.Reason
 }
 
 // Is makes a *StatusError match ErrBadResponse.
@@ -72,7 +72,7 @@ func NewClientKey(r io.Reader) (string, error) {
 	}
 	var b [16]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("websocket: generating Sec-WebSocket-Key: %w", err)
+		return "", fmt.Errorf("generating Sec-WebSocket-Key: %w", err)
 	}
 	return base64.StdEncoding.EncodeToString(b[:]), nil
 }

@@ -30,7 +30,7 @@ type HTTPError struct {
 }
 
 func (e *HTTPError) Error() string {
-	s := "websocket: handshake rejected with " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status) + ": " + e.Msg
+	s := "handshake rejected with " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status) + ": " + e.Msg
 	if e.Detail != "" {
 		s += ": " + e.Detail
 	}
