@@ -286,9 +286,7 @@ func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
 		Protocols: s.protocols,
 		Header:    s.header,
 	}
-	if s.compression {
-		req.Extensions = proto.ClientDeflateOffer
-	}
+	req.Extensions = proto.OfferExtensions(s.negotiators())
 	if t.auth != "" && req.Header.Get("Authorization") == "" {
 		if req.Header == nil {
 			req.Header = make(map[string][]string)

@@ -172,7 +172,7 @@ func (p *Peer) clientHandshake(head []byte, now time.Time) bool {
 		var ext string
 		p.protocol, ext, err = p.request.Check(resp)
 		if err == nil && p.request.Extensions != "" {
-			p.deflate, err = proto.AcceptDeflate(ext)
+			p.ext, err = proto.ConfirmExtensions(p.cfg.negotiators(), ext)
 		}
 	}
 	if err != nil {
@@ -200,13 +200,7 @@ func (p *Peer) serverHandshake(head []byte, now time.Time) bool {
 	p.reqHead = append([]byte(nil), head...)
 	p.protocol = proto.SelectProtocol(req.Protocols, p.cfg.protocols)
 	var ext string
-	if p.cfg.compression {
-		var d proto.Deflate
-		var ok bool
-		if ext, d, ok = proto.NegotiateDeflate(req.Extensions); ok {
-			p.deflate = &d
-		}
-	}
+	ext, p.ext = proto.AcceptExtensions(p.cfg.negotiators(), req.Extensions)
 	p.wbuf = proto.AppendResponse(p.wbuf[:0], req.Key, p.protocol, ext, p.cfg.header)
 	p.woff = 0
 	p.phase = phaseAccept
@@ -242,16 +236,13 @@ func (p *Peer) openLocked(now time.Time) {
 	p.request = nil
 	p.phase = phaseNone
 	p.deadline = time.Time{}
-	if p.deflate != nil {
-		p.deflate.Threshold = p.cfg.threshold
-	}
 	p.eng = proto.NewEngine(proto.Config{
 		Role:              p.role,
 		MaxMessageSize:    int64(p.cfg.inMax),
 		MaxFragments:      maxFragments(p.cfg.inMax),
 		HeartbeatInterval: p.cfg.heartbeat,
 		CloseTimeout:      p.cfg.closeTimeout,
-		Deflate:           p.deflate,
+		Extension:         p.ext,
 	}, now)
 	p.state = StateOpen
 }

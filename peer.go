@@ -124,7 +124,7 @@ type connState struct {
 	reqHead      []byte      // the request head (AcceptStream), parsed on demand
 	respHeader   http.Header
 	remote       *net.TCPAddr
-	deflate      *proto.Deflate // negotiated permessage-deflate, or nil
+	ext          proto.ExtensionCodec // negotiated extension (permessage-deflate), or nil
 }
 
 // phase is a step of the opening handshake while CONNECTING, or of the end of

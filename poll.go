@@ -452,6 +452,9 @@ func (p *Peer) finishLocked(code int, reason string, err error) {
 	p.state = StateClosed
 	p.closeCode, p.closeReason, p.closeErr = code, reason, err
 	p.conn = nil
+	if p.eng != nil {
+		p.eng.Release() // pooled extension resources
+	}
 	p.eng = nil
 	p.phase = phaseNone
 	if p.rbuf != nil {
