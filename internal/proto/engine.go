@@ -155,10 +155,11 @@ func (e *Engine) Done() bool { return e.failed || (e.closeSent && e.closeReceive
 func (e *Engine) Failed() bool { return e.failed }
 
 // DirectPayload returns how many payload bytes of the current data frame
-// are still to come when they can be delivered as they are (an uncompressed
-// frame whose header has been parsed), or 0 (a frame of an encoded message). A caller may then read them
-// straight into the message's buffer and hand exactly that region to Parse,
-// which unmasks it in place and returns it as the event's Data.
+// are still to come when they can be delivered as they are (a plain frame
+// whose header has been parsed), or 0 (for instance in a frame of an encoded
+// message). A caller may then read them straight into the message's buffer
+// and hand exactly that region to Parse, which unmasks it in place and
+// returns it as the event's Data.
 func (e *Engine) DirectPayload() int64 {
 	if !e.inFrame || e.encoded || e.closeReceived || e.failed {
 		return 0
