@@ -335,3 +335,78 @@ func TestConfirmDeflate(t *testing.T) {
 		}
 	}
 }
+
+// TestNegotiatorHandshake runs a client's offer through a server's choice and
+// back through the client's confirmation, as the opening handshake does, and
+// then a message each way below and at the threshold.
+func TestNegotiatorHandshake(t *testing.T) {
+	clientNeg := []proto.ExtensionNegotiator{&Negotiator{Threshold: 50, Level: 9}}
+	serverNeg := []proto.ExtensionNegotiator{&Negotiator{Threshold: 50}}
+	offer := proto.OfferExtensions(clientNeg)
+	offers, err := proto.ParseExtensions([]string{"x-other; a=1, " + offer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, sc := proto.AcceptExtensions(serverNeg, offers)
+	if resp != Name+"; server_no_context_takeover; client_no_context_takeover" || sc == nil {
+		t.Fatalf("server answered %q", resp)
+	}
+	cc, err := proto.ConfirmExtensions(clientNeg, resp)
+	if err != nil || cc == nil {
+		t.Fatalf("client: %v", err)
+	}
+	if p := cc.(*Codec).p; p != (Params{OwnWindowBits: 15, PeerWindowBits: 15, PeerNoContextTakeover: true, Threshold: 50, Level: 9}) {
+		t.Fatalf("client params %+v", p)
+	}
+	if p := sc.(*Codec).p; p != (Params{OwnWindowBits: 15, PeerWindowBits: 15, PeerNoContextTakeover: true, Threshold: 50}) {
+		t.Fatalf("server params %+v", p)
+	}
+	client := proto.NewEngine(proto.Config{Role: proto.RoleClient, MaxMessageSize: 1000, Extension: cc}, start)
+	server := proto.NewEngine(proto.Config{Role: proto.RoleServer, MaxMessageSize: 1000, Extension: sc}, start)
+	for _, size := range []int{49, 50, 1000} {
+		msg := benchText(size)
+		for _, dir := range []struct{ from, to *proto.Engine }{{client, server}, {server, client}} {
+			w, err := dir.from.AppendMessage(nil, proto.OpText, msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h, _, _ := proto.ParseHeader(w); (h.Rsv == proto.Rsv1) != (size >= 50) {
+				t.Fatalf("%d bytes sent with rsv %x", size, h.Rsv)
+			}
+			if r := run(dir.to, w); r.err != nil || len(r.msgs) != 1 || !bytes.Equal(r.msgs[0], msg) {
+				t.Fatalf("%d bytes: %v", size, r.err)
+			}
+		}
+	}
+	// Without an offer of permessage-deflate, nothing is accepted.
+	if resp, c := proto.AcceptExtensions(serverNeg, offers[:1]); resp != "" || c != nil {
+		t.Fatalf("accepted %q", resp)
+	}
+}
+
+func TestCodecRelease(t *testing.T) {
+	// Released in the middle of a message (the connection ended), the codec
+	// gives its inflater back and keeps no buffers; releasing again is harmless.
+	c := NewCodec(Params{})
+	msg := benchText(40000)
+	if err := c.Feed(compressMessage(nil, msg, 1, false), true); err != nil {
+		t.Fatal(err)
+	}
+	chunk, done, err := c.Decode(100)
+	if err != nil || done || !bytes.Equal(chunk, msg[:100]) || c.inf.r == nil {
+		t.Fatalf("%v %v %d", err, done, len(chunk))
+	}
+	c.Release()
+	c.Release()
+	if c.inf.r != nil || c.inf.window != nil || c.inf.out != nil || len(c.inf.zin) != 0 {
+		t.Fatal("resources kept after Release")
+	}
+	// An engine that fails the connection releases its codec.
+	c = NewCodec(Params{})
+	e := proto.NewEngine(proto.Config{Role: proto.RoleServer, MaxMessageSize: 10, Extension: c}, start)
+	r := run(e, frame(proto.OpBinary, true, proto.Rsv1, true, compressMessage(nil, msg, 1, false)))
+	failsWith(t, r.err, 1009)
+	if c.inf.r != nil || c.inf.window != nil {
+		t.Fatal("resources kept after a failure")
+	}
+}
