@@ -1,7 +1,6 @@
 package proto
 
 import (
-	"errors"
 	"io"
 	"time"
 )
@@ -303,79 +302,6 @@ func (e *Engine) checkHeader(h Header) *ProtocolError {
 		return protocolError(CloseMessageTooBig, "message too big")
 	}
 	return nil
-}
-
-// gather hands a chunk of an encoded message to the extension; at the
-// message's end, decoding starts.
-func (e *Engine) gather(chunk []byte) error {
-	if e.hdr.Masked {
-		e.maskPos = Mask(e.hdr.Mask, e.maskPos, chunk)
-	}
-	e.remaining -= int64(len(chunk))
-	e.msgSize += int64(len(chunk))
-	if e.remaining == 0 {
-		e.inFrame = false
-	}
-	last := e.remaining == 0 && e.hdr.Fin
-	if last {
-		e.msgSize = 0 // from here on it counts decoded bytes
-		e.decoding = true
-	}
-	if err := e.cfg.Extension.Feed(chunk, last); err != nil {
-		return e.fail(extensionError(err, "cannot decode message"))
-	}
-	return nil
-}
-
-// extensionError is the protocol error an extension's failure calls for: its
-// own when it gives one, otherwise 1007 with reason.
-func extensionError(err error, reason string) *ProtocolError {
-	if pe := (*ProtocolError)(nil); errors.As(err, &pe) {
-		return pe
-	}
-	return protocolError(CloseInvalidPayload, reason)
-}
-
-// decodeEvent delivers the next decoded chunk of an encoded message.
-func (e *Engine) decodeEvent(maxData int) (Event, error) {
-	atLimit := e.cfg.MaxMessageSize > 0 && e.msgSize >= e.cfg.MaxMessageSize
-	if maxData == 0 && !atLimit {
-		return Event{}, nil // backpressure
-	}
-	if atLimit {
-		// The message fills the whole budget: one more byte, or its end,
-		// decides whether it is too big, whatever room the caller has.
-		maxData = 1
-	}
-	if maxData < 0 {
-		maxData = decodeStep
-	}
-	if e.cfg.MaxMessageSize > 0 {
-		// Decode one byte past the limit at most: enough to know it is exceeded.
-		maxData = int(min(int64(maxData), e.cfg.MaxMessageSize-e.msgSize+1))
-	}
-	chunk, done, err := e.cfg.Extension.Decode(maxData)
-	if err != nil {
-		return Event{}, e.fail(extensionError(err, "invalid encoded data"))
-	}
-	e.msgSize += int64(len(chunk))
-	if e.cfg.MaxMessageSize > 0 && e.msgSize > e.cfg.MaxMessageSize {
-		return Event{}, e.fail(protocolError(CloseMessageTooBig, "message too big after decoding"))
-	}
-	if e.msgOp == OpText && !e.utf8.Write(chunk) {
-		return Event{}, e.fail(protocolError(CloseInvalidPayload, "invalid UTF-8 in text message"))
-	}
-	ev := Event{Kind: EventData, Opcode: e.msgOp, Rsv: e.msgRsv, Data: chunk}
-	if done {
-		if e.msgOp == OpText && !e.utf8.Complete() {
-			return Event{}, e.fail(protocolError(CloseInvalidPayload, "text message ends inside a UTF-8 sequence"))
-		}
-		ev.Fin = true
-		e.msgOp = 0
-		e.decoding = false
-		e.encoded = false
-	}
-	return ev, nil
 }
 
 func (e *Engine) startFrame(h Header) {

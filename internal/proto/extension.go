@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -34,7 +35,8 @@ type ExtensionCodec interface {
 	// Feed takes the next payload bytes of an inbound encoded message,
 	// unmasked; last marks the final ones. The codec copies what it keeps.
 	// An error fails the connection: with the error's close code when it is
-	// a *ProtocolError, otherwise with 1007.
+	// a *ProtocolError (whose Reason then fits a close frame: at most 123
+	// bytes), otherwise with 1007.
 	Feed(p []byte, last bool) error
 	// Decode returns the next decoded bytes of the message whose last bytes
 	// were fed: at most max (max > 0), valid until the next call. done marks
@@ -148,4 +150,84 @@ func ConfirmExtensions(negotiators []ExtensionNegotiator, response string) (Exte
 		}
 	}
 	return codec, nil
+}
+
+// The engine's side of an extension: Parse hands the payload of an encoded
+// message to gather, then delivers it through decodeEvent.
+
+// gather hands a chunk of an encoded message to the extension; at the
+// message's end, decoding starts.
+func (e *Engine) gather(chunk []byte) error {
+	if e.hdr.Masked {
+		e.maskPos = Mask(e.hdr.Mask, e.maskPos, chunk)
+	}
+	e.remaining -= int64(len(chunk))
+	e.msgSize += int64(len(chunk))
+	if e.remaining == 0 {
+		e.inFrame = false
+	}
+	last := e.remaining == 0 && e.hdr.Fin
+	if last {
+		e.msgSize = 0 // from here on it counts decoded bytes
+		e.decoding = true
+	}
+	if err := e.cfg.Extension.Feed(chunk, last); err != nil {
+		return e.fail(extensionError(err, "cannot decode message"))
+	}
+	return nil
+}
+
+// extensionError is the protocol error an extension's failure calls for: its
+// own when it gives one, otherwise 1007 with reason.
+func extensionError(err error, reason string) *ProtocolError {
+	if pe := (*ProtocolError)(nil); errors.As(err, &pe) {
+		return pe
+	}
+	return protocolError(CloseInvalidPayload, reason)
+}
+
+// decodeEvent delivers the next decoded chunk of an encoded message.
+func (e *Engine) decodeEvent(maxData int) (Event, error) {
+	atLimit := e.cfg.MaxMessageSize > 0 && e.msgSize >= e.cfg.MaxMessageSize
+	if maxData == 0 && !atLimit {
+		return Event{}, nil // backpressure
+	}
+	if atLimit {
+		// The message fills the whole budget: one more byte, or its end,
+		// decides whether it is too big, whatever room the caller has.
+		maxData = 1
+	}
+	if maxData < 0 {
+		maxData = decodeStep
+	}
+	if e.cfg.MaxMessageSize > 0 {
+		// Decode one byte past the limit at most: enough to know it is exceeded.
+		maxData = int(min(int64(maxData), e.cfg.MaxMessageSize-e.msgSize+1))
+	}
+	chunk, done, err := e.cfg.Extension.Decode(maxData)
+	if err != nil {
+		return Event{}, e.fail(extensionError(err, "invalid encoded data"))
+	}
+	if len(chunk) > maxData {
+		// A codec that ignores the bound would break the caller's budget.
+		return Event{}, e.fail(protocolError(CloseInternalError, "extension decoded more than asked"))
+	}
+	e.msgSize += int64(len(chunk))
+	if e.cfg.MaxMessageSize > 0 && e.msgSize > e.cfg.MaxMessageSize {
+		return Event{}, e.fail(protocolError(CloseMessageTooBig, "message too big after decoding"))
+	}
+	if e.msgOp == OpText && !e.utf8.Write(chunk) {
+		return Event{}, e.fail(protocolError(CloseInvalidPayload, "invalid UTF-8 in text message"))
+	}
+	ev := Event{Kind: EventData, Opcode: e.msgOp, Rsv: e.msgRsv, Data: chunk}
+	if done {
+		if e.msgOp == OpText && !e.utf8.Complete() {
+			return Event{}, e.fail(protocolError(CloseInvalidPayload, "text message ends inside a UTF-8 sequence"))
+		}
+		ev.Fin = true
+		e.msgOp = 0
+		e.decoding = false
+		e.encoded = false
+	}
+	return ev, nil
 }

@@ -19,6 +19,7 @@ type runCodec struct {
 	left      int    // copies of in[pos+1] still to produce
 	out       []byte
 	releases  int
+	greedy    bool // Decode ignores max (a broken codec)
 }
 
 func (c *runCodec) Rsv() byte                        { return c.rsv }
@@ -49,6 +50,9 @@ func (c *runCodec) Feed(p []byte, last bool) error {
 
 func (c *runCodec) Decode(max int) ([]byte, bool, error) {
 	c.out = c.out[:0]
+	if c.greedy {
+		max = 1 << 30
+	}
 	for len(c.out) < max && c.pos < len(c.in) {
 		if c.left == 0 {
 			if c.left = int(c.in[c.pos]); c.left == 0 {
@@ -224,8 +228,16 @@ func TestEngineExtensionErrors(t *testing.T) {
 			}
 		})
 	}
+	// A codec that decodes more than asked cannot break the caller's budget.
+	codec := &runCodec{rsv: Rsv1, greedy: true}
+	e := server(Config{MaxMessageSize: 100, Extension: codec})
+	r := feed(e, wireRsv(OpBinary, true, Rsv1, true, []byte{20, 'g'}), 10)
+	wantCode(t, r.err, 1011)
+	if len(r.events) != 0 || codec.releases != 1 {
+		t.Fatalf("%d events, %d releases", len(r.events), codec.releases)
+	}
 	// Plain text is still checked when an extension is negotiated.
-	r := feed(server(Config{Extension: &runCodec{rsv: Rsv1}}), wire(OpText, true, true, []byte{0xff}), -1)
+	r = feed(server(Config{Extension: &runCodec{rsv: Rsv1}}), wire(OpText, true, true, []byte{0xff}), -1)
 	wantCode(t, r.err, 1007)
 }
 
