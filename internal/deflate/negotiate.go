@@ -56,10 +56,11 @@ const ClientOffer = Name + "; client_no_context_takeover; client_max_window_bits
 
 // Negotiator negotiates permessage-deflate in the opening handshake, as a
 // client (ClientOffer) or as a server, and gives each connection its Codec.
-// Threshold and Level are copied into the Params of the connections.
 type Negotiator struct {
+	// Threshold is copied into each connection's Params.Threshold.
 	Threshold int
-	Level     int
+	// Level is copied into each connection's Params.Level.
+	Level int
 }
 
 var _ proto.ExtensionNegotiator = (*Negotiator)(nil)
