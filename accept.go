@@ -60,8 +60,7 @@ func (p *Peer) coreConfigLocked() proto.ConnConfig {
 		HandshakeTimeout:  s.handshakeTimeout,
 		Protocols:         s.protocols,
 		Header:            s.header,
-		Compression:       s.compression,
-		Threshold:         s.threshold,
+		Negotiators:       s.negotiators(),
 	}
 }
 

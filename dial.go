@@ -190,9 +190,7 @@ func (p *Peer) connectLocked(rawURL string, t *target, s settings, tlsConfig *tl
 		Protocols: s.protocols,
 		Header:    s.header,
 	}
-	if s.compression {
-		req.Extensions = proto.ClientDeflateOffer
-	}
+	req.Extensions = proto.OfferExtensions(s.negotiators())
 	if t.auth != "" && req.Header.Get("Authorization") == "" {
 		if req.Header == nil {
 			req.Header = make(map[string][]string)

@@ -94,13 +94,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error
 	if err != nil {
 		return nil, internalError(w, err)
 	}
-	var ext string
-	var deflate *proto.Deflate
-	if s.compression {
-		if resp, d, ok := proto.NegotiateDeflate(req.Extensions); ok {
-			ext, deflate = resp, &d
-		}
-	}
+	ext, codec := proto.AcceptExtensions(s.negotiators(), req.Extensions)
 	resp := proto.AppendResponse(nil, req.Key, protocol, ext, header)
 	conn, buffered, err := hijack(w, resp, s.handshakeTimeout)
 	if err != nil {
@@ -110,7 +104,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error
 	if r.TLS != nil {
 		scheme = "wss://"
 	}
-	if err := p.attachOpen(conn, buffered, protocol, scheme+r.Host+req.Target, req.Header, deflate); err != nil {
+	if err := p.attachOpen(conn, buffered, protocol, scheme+r.Host+req.Target, req.Header, codec); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -346,7 +340,7 @@ func internalError(w http.ResponseWriter, err error) error {
 // attachOpen makes p an OPEN server peer on conn, whose opening handshake was
 // done elsewhere (Upgrade wrote the 101 response). buffered are bytes already
 // read from conn after the request: the first frames.
-func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL string, reqHeader http.Header, deflate *proto.Deflate) error {
+func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL string, reqHeader http.Header, codec proto.ExtensionCodec) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.startServerLocked(conn); err != nil {
@@ -354,7 +348,7 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 	}
 	p.protocol, p.requestedURL, p.reqHeader = protocol, requestedURL, reqHeader
 	cfg := p.coreConfigLocked()
-	cfg.Role, cfg.Deflate = proto.RoleServer, deflate
+	cfg.Role, cfg.Extension = proto.RoleServer, codec
 	if len(buffered) > 0 {
 		if len(buffered) <= readBufSize {
 			p.rbufp = getBuf()

@@ -87,7 +87,7 @@ awk -v c="$cov" 'BEGIN { exit !(c >= 90) }' || { echo "coverage below 90%"; exit
 
 if [ "$FUZZTIME" != 0 ]; then
 	step "fuzzing, $FUZZTIME per target"
-	for pkg in ./internal/proto ./godot .; do
+	for pkg in ./internal/proto ./internal/deflate ./godot .; do
 		for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz'); do
 			echo "-- $pkg $target"
 			go test "$pkg" -run XXX -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 100x 2>&1 | tail -n 3

@@ -62,12 +62,12 @@ type ConnConfig struct {
 	// headers of its 101 response.
 	Protocols []string
 	Header    http.Header
-	// Compression lets a server accept permessage-deflate; Threshold is the
-	// smallest message compressed once it is negotiated.
-	Compression bool
-	Threshold   int
-	// Deflate is permessage-deflate negotiated elsewhere (NewOpenConn), or nil.
-	Deflate *Deflate
+	// Negotiators are the extensions a client offers and a server accepts,
+	// in order of preference.
+	Negotiators []ExtensionNegotiator
+	// Extension is the codec of an extension negotiated elsewhere
+	// (NewOpenConn), or nil.
+	Extension ExtensionCodec
 }
 
 // ConnState is the state the application sees.
@@ -133,8 +133,8 @@ type HandshakeInfo struct {
 	RequestHead  []byte
 	// Client side: the response's headers.
 	ResponseHeader http.Header
-	// Deflate is the negotiated permessage-deflate, or nil.
-	Deflate *Deflate
+	// Extension is the negotiated extension's codec, or nil.
+	Extension ExtensionCodec
 }
 
 // Details of Result.
@@ -165,11 +165,11 @@ func NewServerConn(cfg ConnConfig, now time.Time) *Conn {
 
 // NewOpenConn starts a connection whose opening handshake happened elsewhere
 // (net/http's Upgrader, an HTTP/2 stream): it is OPEN at once, with
-// cfg.Deflate as the negotiated extension.
+// cfg.Extension as the negotiated extension.
 func NewOpenConn(cfg ConnConfig, protocol string, now time.Time) *Conn {
 	c := newConn(cfg, now)
 	c.info.Protocol = protocol
-	c.info.Deflate = cfg.Deflate
+	c.info.Extension = cfg.Extension
 	c.open(now)
 	return c
 }
@@ -209,16 +209,13 @@ func (c *Conn) CloseReceived() bool { return c.recvClose }
 
 // open starts framing.
 func (c *Conn) open(now time.Time) {
-	if d := c.info.Deflate; d != nil {
-		d.Threshold = c.cfg.Threshold
-	}
 	c.eng = NewEngine(Config{
 		Role:              c.cfg.Role,
 		MaxMessageSize:    c.cfg.MaxMessageSize,
 		MaxFragments:      c.cfg.MaxFragments,
 		HeartbeatInterval: c.cfg.HeartbeatInterval,
 		CloseTimeout:      c.cfg.CloseTimeout,
-		Deflate:           c.info.Deflate,
+		Extension:         c.info.Extension,
 		Rand:              c.cfg.Rand,
 	}, now)
 	c.hs = HeadReader{}
@@ -230,9 +227,20 @@ func (c *Conn) open(now time.Time) {
 // end makes the connection over with r.
 func (c *Conn) end(r Result) {
 	c.result = r
-	c.step, c.state = StepDone, StateClosed
+	c.stop()
 	c.out = nil
 	c.hs = HeadReader{}
+}
+
+// stop makes the connection over, keeping what is pending (a timer's last
+// close frame), and releases the extension's pooled resources.
+func (c *Conn) stop() {
+	c.step, c.state = StepDone, StateClosed
+	if c.eng != nil {
+		c.eng.Release()
+	} else if c.info.Extension != nil {
+		c.info.Extension.Release()
+	}
 }
 
 // Drop ends the connection at once without a close frame, as the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -523,19 +522,45 @@ func TestConnCloseWhileConnectingDrops(t *testing.T) {
 	}
 }
 
-func TestConnServerNegotiatesDeflateOnlyWhenEnabled(t *testing.T) {
-	head := hsAdd("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
+func TestConnNegotiatesExtensionsAndReleasesThem(t *testing.T) {
+	head := hsAdd("Sec-WebSocket-Extensions: x-run; level=2")
 	for _, on := range []bool{false, true} {
 		cfg := serverCfg()
-		cfg.Compression = on
+		neg := &fakeNegotiator{name: "x-run", codec: true}
+		if on {
+			cfg.Negotiators = []ExtensionNegotiator{neg}
+		}
 		d := newDriver(t, NewServerConn(cfg, t0))
 		d.in = head
 		d.at(0)
 		d.want(StateOpen, StepOpen)
 		resp := string(d.takeOut())
-		if got := strings.Contains(resp, "permessage-deflate"); got != on || (d.c.Handshake().Deflate != nil) != on {
-			t.Fatalf("compression %v: response %q", on, resp)
+		if got := strings.Contains(resp, "Sec-WebSocket-Extensions: x-run; level=2\r\n"); got != on || (d.c.Handshake().Extension != nil) != on {
+			t.Fatalf("negotiator %v: response %q", on, resp)
+		}
+		d.in = remoteClose(1000, "")
+		d.at(time.Millisecond)
+		d.wantEnd(EndClean, 1000)
+		if on && neg.made[0].releases == 0 {
+			t.Fatal("codec not released when the connection ended")
 		}
 	}
-	_ = http.StatusOK
+	// Client: the server's answer is confirmed by the negotiator that offered.
+	cfg := clientCfg()
+	neg := &fakeNegotiator{name: "x-run", offer: "x-run", codec: true}
+	cfg.Negotiators = []ExtensionNegotiator{neg}
+	cfg.Request.Extensions = OfferExtensions(cfg.Negotiators)
+	d := newDriver(t, NewClientConn(cfg, t0))
+	d.in = []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: x-run\r\n\r\n")
+	d.at(0)
+	d.want(StateOpen, StepOpen)
+	if d.c.Handshake().Extension == nil || len(neg.made) != 1 {
+		t.Fatalf("client extension not confirmed: %+v", d.c.Handshake())
+	}
+	// Dropping it releases the codec too.
+	d.c.Drop("")
+	if neg.made[0].releases == 0 {
+		t.Fatal("codec not released on drop")
+	}
 }

@@ -34,10 +34,10 @@ func (c *Conn) Tick(now time.Time) {
 		switch err := c.eng.Tick(now); {
 		case errors.Is(err, ErrHeartbeatTimeout):
 			c.result = Result{Code: -1, Kind: EndHeartbeat, Err: err}
-			c.step, c.state = StepDone, StateClosed
+			c.stop()
 		case err != nil:
 			c.result = Result{Code: -1, Kind: EndCloseTimeout, Err: err}
-			c.step, c.state = StepDone, StateClosed
+			c.stop()
 		}
 	}
 }
@@ -218,8 +218,8 @@ func (c *Conn) clientHead(head []byte, now time.Time) {
 		c.info.ResponseHeader = resp.Header
 		var ext string
 		c.info.Protocol, ext, err = c.cfg.Request.Check(resp)
-		if err == nil && c.cfg.Request.Extensions != "" {
-			c.info.Deflate, err = AcceptDeflate(ext)
+		if err == nil {
+			c.info.Extension, err = ConfirmExtensions(c.cfg.Negotiators, ext)
 		}
 	}
 	if err != nil {
@@ -242,11 +242,7 @@ func (c *Conn) serverHead(head []byte, now time.Time) {
 	c.info.Host, c.info.Target = req.Host, req.Target
 	c.info.Protocol = SelectProtocol(req.Protocols, c.cfg.Protocols)
 	var ext string
-	if c.cfg.Compression {
-		if resp, d, ok := NegotiateDeflate(req.Extensions); ok {
-			ext, c.info.Deflate = resp, &d
-		}
-	}
+	ext, c.info.Extension = AcceptExtensions(c.cfg.Negotiators, req.Extensions)
 	c.out = AppendResponse(c.out[:0], req.Key, c.info.Protocol, ext, c.cfg.Header)
 	c.hs = HeadReader{}
 	c.step = StepAnswer

@@ -26,13 +26,15 @@ type Config struct {
 	// that empty continuation frames cannot spin the receiver for ever.
 	MaxFragments int
 	// AllowedRsv are the reserved bits a negotiated extension gives meaning to
-	// on the first frame of a data message (Rsv1 for permessage-deflate). With
-	// Deflate set, Rsv1 is allowed and means "compressed".
+	// on the first frame of a data message, for an extension the caller
+	// handles itself: such messages are delivered as they are, text unchecked.
+	// The bits of Extension are always allowed.
 	AllowedRsv byte
-	// Deflate holds negotiated permessage-deflate parameters; nil means none.
-	// Compressed messages are delivered inflated, and the MaxMessageSize
-	// limit counts inflated bytes.
-	Deflate *Deflate
+	// Extension is the codec of the negotiated extension (permessage-deflate,
+	// see internal/deflate); nil means none. Messages whose first frame has
+	// one of its bits set are delivered decoded, and the MaxMessageSize limit
+	// counts decoded bytes.
+	Extension ExtensionCodec
 	// Rand supplies masking keys; nil means crypto/rand.
 	Rand io.Reader
 	// HeartbeatInterval sends a ping this long after the last one was answered
@@ -109,19 +111,23 @@ type Engine struct {
 	out    []byte // control frames produced by the engine itself, not yet taken
 	keyErr error
 
-	// permessage-deflate
-	compressed bool      // the message in progress is compressed
-	inflating  bool      // its compressed bytes are all here: deliver them inflated
-	inf        *inflater // only with Deflate
-	zbuf       []byte    // scratch for compressing outgoing messages
+	// extension (Config.Extension)
+	extRsv   byte   // the bits the extension owns
+	encoded  bool   // the message in progress is encoded by the extension
+	decoding bool   // its encoded bytes are all here: deliver them decoded
+	encBuf   []byte // scratch for encoding outgoing messages
 }
+
+// decodeStep is the most decoded bytes one Parse delivers when the caller sets
+// no bound; it is also the largest encoding scratch buffer kept between messages.
+const decodeStep = 16 << 10
 
 // NewEngine returns an engine for a connection whose opening handshake completed at now.
 func NewEngine(cfg Config, now time.Time) *Engine {
 	e := &Engine{cfg: cfg}
-	if cfg.Deflate != nil {
-		e.cfg.AllowedRsv |= Rsv1
-		e.inf = &inflater{takeover: !cfg.Deflate.PeerNoContextTakeover}
+	if cfg.Extension != nil {
+		e.extRsv = cfg.Extension.Rsv()
+		e.cfg.AllowedRsv |= e.extRsv
 	}
 	if cfg.Role == RoleClient {
 		e.keys = NewKeySource(cfg.Rand)
@@ -148,20 +154,30 @@ func (e *Engine) Done() bool { return e.failed || (e.closeSent && e.closeReceive
 func (e *Engine) Failed() bool { return e.failed }
 
 // DirectPayload returns how many payload bytes of the current data frame
-// are still to come when they can be delivered as they are (an uncompressed
-// frame whose header has been parsed), or 0. A caller may then read them
-// straight into the message's buffer and hand exactly that region to Parse,
-// which unmasks it in place and returns it as the event's Data.
+// are still to come when they can be delivered as they are (a plain frame
+// whose header has been parsed), or 0 (for instance in a frame of an encoded
+// message). A caller may then read them straight into the message's buffer
+// and hand exactly that region to Parse, which unmasks it in place and
+// returns it as the event's Data.
 func (e *Engine) DirectPayload() int64 {
-	if !e.inFrame || e.compressed || e.closeReceived || e.failed {
+	if !e.inFrame || e.encoded || e.closeReceived || e.failed {
 		return 0
 	}
 	return e.remaining
 }
 
-// Inflating reports whether the engine holds a compressed message it is
-// delivering inflated: Parse has events to give without more input.
-func (e *Engine) Inflating() bool { return e.inflating }
+// Inflating reports whether the engine holds an encoded (compressed) message it
+// is delivering decoded: Parse has events to give without more input.
+func (e *Engine) Inflating() bool { return e.decoding }
+
+// Release returns the pooled resources of the extension codec, if any; the
+// caller calls it when the connection ends. The engine must not be used
+// afterwards. Calling it again does nothing.
+func (e *Engine) Release() {
+	if e.cfg.Extension != nil {
+		e.cfg.Extension.Release()
+	}
+}
 
 // MessageInProgress reports whether part of a data message has been delivered
 // and its last chunk has not.
@@ -177,8 +193,8 @@ func (e *Engine) Parse(p []byte, maxData int) (n int, ev Event, err error) {
 	if e.closeReceived || e.failed {
 		return len(p), ev, nil
 	}
-	if e.inflating {
-		ev, err = e.inflateEvent(maxData)
+	if e.decoding {
+		ev, err = e.decodeEvent(maxData)
 		return 0, ev, err
 	}
 	if !e.inFrame {
@@ -206,6 +222,9 @@ func (e *Engine) Parse(p []byte, maxData int) (n int, ev Event, err error) {
 		}
 		e.startFrame(h)
 		n = hn
+		if h.Length == 0 && e.encoded {
+			return n, ev, e.gather(nil) // may end the encoded message
+		}
 		if h.Length == 0 {
 			ev, err = e.dataEvent(nil)
 			return n, ev, err
@@ -216,7 +235,7 @@ func (e *Engine) Parse(p []byte, maxData int) (n int, ev Event, err error) {
 	if avail > e.remaining {
 		avail = e.remaining
 	}
-	if e.compressed {
+	if e.encoded {
 		return n + int(avail), ev, e.gather(p[:avail])
 	}
 	if maxData >= 0 && avail > int64(maxData) {
@@ -275,82 +294,14 @@ func (e *Engine) checkHeader(h Header) *ProtocolError {
 		size += e.msgSize
 	}
 	limit := e.cfg.MaxMessageSize
-	if limit > 0 && e.cfg.Deflate != nil && (h.Rsv&Rsv1 != 0 || (h.Opcode == OpContinuation && e.compressed)) {
-		// Compressed bytes are bounded too; incompressible data grows a little.
-		limit += limit/64 + 64
+	if limit > 0 && (h.Rsv&e.extRsv != 0 || (h.Opcode == OpContinuation && e.encoded)) {
+		// Encoded bytes are bounded too (incompressible data grows a little).
+		limit = e.cfg.Extension.MaxEncodedSize(limit)
 	}
 	if limit > 0 && size > limit {
 		return protocolError(CloseMessageTooBig, "message too big")
 	}
 	return nil
-}
-
-// gather collects a chunk of a compressed message; at its end, inflating starts.
-func (e *Engine) gather(chunk []byte) error {
-	if e.hdr.Masked {
-		e.maskPos = Mask(e.hdr.Mask, e.maskPos, chunk)
-	}
-	e.remaining -= int64(len(chunk))
-	e.msgSize += int64(len(chunk))
-	e.inf.zin = append(e.inf.zin, chunk...)
-	if e.remaining > 0 {
-		return nil
-	}
-	e.inFrame = false
-	if !e.hdr.Fin {
-		return nil
-	}
-	e.msgSize = 0 // from here on it counts inflated bytes
-	e.inflating = true
-	if err := e.inf.start(); err != nil {
-		return e.fail(protocolError(CloseInvalidPayload, "cannot inflate message"))
-	}
-	return nil
-}
-
-// inflateEvent delivers the next inflated chunk of a compressed message.
-func (e *Engine) inflateEvent(maxData int) (Event, error) {
-	atLimit := e.cfg.MaxMessageSize > 0 && e.msgSize >= e.cfg.MaxMessageSize
-	if maxData == 0 && !atLimit {
-		return Event{}, nil // backpressure
-	}
-	if atLimit {
-		// The message fills the whole budget: one more byte, or its end,
-		// decides whether it is too big, whatever room the caller has.
-		maxData = 1
-	}
-	if maxData < 0 {
-		maxData = inflateChunk
-	}
-	if e.cfg.MaxMessageSize > 0 {
-		// Inflate one byte past the limit at most: enough to know it is exceeded.
-		maxData = int(min(int64(maxData), e.cfg.MaxMessageSize-e.msgSize+1))
-	}
-	chunk, done, err := e.inf.next(maxData)
-	if err != nil {
-		e.inf.finish()
-		return Event{}, e.fail(protocolError(CloseInvalidPayload, "invalid compressed data"))
-	}
-	e.msgSize += int64(len(chunk))
-	if e.cfg.MaxMessageSize > 0 && e.msgSize > e.cfg.MaxMessageSize {
-		e.inf.finish()
-		return Event{}, e.fail(protocolError(CloseMessageTooBig, "message too big after inflating"))
-	}
-	if e.msgOp == OpText && !e.utf8.Write(chunk) {
-		e.inf.finish()
-		return Event{}, e.fail(protocolError(CloseInvalidPayload, "invalid UTF-8 in text message"))
-	}
-	ev := Event{Kind: EventData, Opcode: e.msgOp, Rsv: e.msgRsv, Data: chunk}
-	if done {
-		if e.msgOp == OpText && !e.utf8.Complete() {
-			return Event{}, e.fail(protocolError(CloseInvalidPayload, "text message ends inside a UTF-8 sequence"))
-		}
-		ev.Fin = true
-		e.msgOp = 0
-		e.inflating = false
-		e.compressed = false
-	}
-	return ev, nil
 }
 
 func (e *Engine) startFrame(h Header) {
@@ -364,7 +315,7 @@ func (e *Engine) startFrame(h Header) {
 		e.msgSize = 0
 		e.fragments = 0
 		e.utf8.Reset()
-		e.compressed = h.Rsv&Rsv1 != 0 && e.cfg.Deflate != nil
+		e.encoded = h.Rsv&e.extRsv != 0
 	}
 	e.fragments++
 }
@@ -372,15 +323,15 @@ func (e *Engine) startFrame(h Header) {
 // dataEvent accounts for a chunk of the current frame and builds its event.
 func (e *Engine) dataEvent(chunk []byte) (Event, error) {
 	e.msgSize += int64(len(chunk))
-	// Compressed text is validated by whoever inflates it.
-	if e.msgOp == OpText && e.msgRsv&Rsv1 == 0 && !e.utf8.Write(chunk) {
+	// Text with reserved bits set is validated by whoever decodes it.
+	if e.msgOp == OpText && e.msgRsv == 0 && !e.utf8.Write(chunk) {
 		return Event{}, e.fail(protocolError(CloseInvalidPayload, "invalid UTF-8 in text message"))
 	}
 	ev := Event{Kind: EventData, Opcode: e.msgOp, Rsv: e.msgRsv, Data: chunk}
 	if e.remaining == 0 {
 		e.inFrame = false
 		if e.hdr.Fin {
-			if e.msgOp == OpText && e.msgRsv&Rsv1 == 0 && !e.utf8.Complete() {
+			if e.msgOp == OpText && e.msgRsv == 0 && !e.utf8.Complete() {
 				return Event{}, e.fail(protocolError(CloseInvalidPayload, "text message ends inside a UTF-8 sequence"))
 			}
 			ev.Fin = true
@@ -414,13 +365,14 @@ func (e *Engine) control(op Opcode, payload []byte) (Event, error) {
 	return Event{Kind: EventClose, Code: code, Reason: reason}, nil
 }
 
-// fail queues the close frame err calls for (unless one was sent already) and
-// stops the engine from reading further.
+// fail queues the close frame err calls for (unless one was sent already),
+// stops the engine from reading further and releases the extension codec.
 func (e *Engine) fail(err *ProtocolError) error {
 	if !e.closeSent {
 		e.queueClose(err.Code, err.Reason)
 	}
 	e.failed = true
+	e.Release()
 	return err
 }
 
@@ -547,14 +499,18 @@ func (e *Engine) AppendFrame(dst []byte, op Opcode, fin bool, rsv byte, payload 
 	return e.appendFrame(dst, op, fin, rsv, payload)
 }
 
-// AppendMessage appends a whole message as one frame, compressed when
-// permessage-deflate was negotiated and the message reaches its threshold.
+// AppendMessage appends a whole message as one frame, encoded when an
+// extension was negotiated and its codec chooses to (permessage-deflate
+// compresses messages from its threshold on).
 func (e *Engine) AppendMessage(dst []byte, op Opcode, payload []byte) ([]byte, error) {
-	if d := e.cfg.Deflate; d != nil && len(payload) >= d.Threshold && !e.closeSent {
-		e.zbuf = compressMessage(e.zbuf[:0], payload, d.Level, d.OwnWindowBits < 15)
-		dst, err := e.AppendFrame(dst, op, true, Rsv1, e.zbuf)
-		if cap(e.zbuf) > inflateChunk {
-			e.zbuf = nil // keep no burst-sized buffer on an idle connection
+	if c := e.cfg.Extension; c != nil && !e.closeSent {
+		frame, rsv := c.Encode(e.encBuf[:0], op, payload)
+		dst, err := e.AppendFrame(dst, op, true, rsv, frame)
+		if rsv != 0 {
+			e.encBuf = frame[:0]
+			if cap(frame) > decodeStep {
+				e.encBuf = nil // keep no burst-sized buffer on an idle connection
+			}
 		}
 		return dst, err
 	}
@@ -586,7 +542,7 @@ func (e *Engine) appendFrame(dst []byte, op Opcode, fin bool, rsv byte, payload 
 // the messages received before that frame to the application, which may
 // still answer them before the close frame goes out.
 func (e *Engine) EndsAt(p []byte) bool {
-	if e.inFrame || e.inflating || e.closeReceived || e.failed {
+	if e.inFrame || e.decoding || e.closeReceived || e.failed {
 		return false
 	}
 	h, n, err := ParseHeader(p)

@@ -75,13 +75,14 @@ func FuzzEngine(f *testing.F) {
 	f.Add(append(wire(OpText, false, true, []byte{0xCE}), wire(OpContinuation, true, true, []byte{0xBA})...), uint8(1), uint16(5), false)
 	f.Add(append(wire(OpPing, true, true, []byte("p")), wire(OpClose, true, true, []byte{3, 0xE8})...), uint8(7), uint16(0), false)
 	f.Add(wire(OpBinary, true, true, make([]byte, 300)), uint8(50), uint16(64), false)
-	f.Add(wireRsv(OpText, true, Rsv1, true, compressMessage(nil, []byte("hello hello hello"), 1, false)), uint8(4), uint16(3), true)
-	f.Add(wireRsv(OpBinary, true, Rsv1, true, compressMessage(nil, make([]byte, 5000), 1, false)), uint8(9), uint16(700), true)
+	f.Add(wireRsv(OpText, true, Rsv1, true, []byte{3, 'h', 2, 'e', 1, 'y'}), uint8(4), uint16(3), true)
+	f.Add(wireRsv(OpBinary, true, Rsv1, true, runs(5000, 0)), uint8(9), uint16(700), true)
+	f.Add(append(wireRsv(OpText, false, Rsv1, true, []byte{2}), wire(OpContinuation, true, true, []byte{0xce, 1, 0xba})...), uint8(2), uint16(1), true)
 	f.Fuzz(func(t *testing.T, in []byte, chunk uint8, limit uint16, compress bool) {
 		const maxMsg = 1000
 		cfg := Config{MaxMessageSize: maxMsg, MaxFragments: 8}
 		if compress {
-			cfg.Deflate = &Deflate{}
+			cfg.Extension = &runCodec{rsv: Rsv1} // the engine's side of any codec
 		}
 		e := server(cfg)
 		step := int(chunk%16) + 1

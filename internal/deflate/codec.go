@@ -1,10 +1,12 @@
-package proto
+package deflate
 
 import (
 	"bytes"
 	"compress/flate"
 	"io"
 	"sync"
+
+	"github.com/wspeer/wspeer/internal/proto"
 )
 
 // Compressors and inflaters are pooled process-wide: a connection holds one
@@ -15,6 +17,67 @@ var (
 	huffWriters  sync.Pool
 	flateReaders sync.Pool
 )
+
+// Codec is the permessage-deflate codec of one connection: it compresses
+// outgoing messages from Params.Threshold on, and inflates compressed inbound
+// ones in bounded steps.
+type Codec struct {
+	p     Params
+	inf   inflater
+	empty bool // the message being decoded had no payload at all
+}
+
+var _ proto.ExtensionCodec = (*Codec)(nil)
+
+// NewCodec returns the codec of a connection that negotiated p.
+func NewCodec(p Params) *Codec {
+	return &Codec{p: p, inf: inflater{takeover: !p.PeerNoContextTakeover}}
+}
+
+// Rsv returns Rsv1, the "compressed" bit.
+func (c *Codec) Rsv() byte { return proto.Rsv1 }
+
+// MaxEncodedSize allows for incompressible data, which grows a little.
+func (c *Codec) MaxEncodedSize(limit int64) int64 { return limit + limit/64 + 64 }
+
+// Encode compresses payload onto dst when it reaches the threshold, and
+// returns it as it is otherwise.
+func (c *Codec) Encode(dst []byte, _ proto.Opcode, payload []byte) ([]byte, byte) {
+	if len(payload) < c.p.Threshold {
+		return payload, 0
+	}
+	return compressMessage(dst, payload, c.p.Level, c.p.OwnWindowBits < 15), proto.Rsv1
+}
+
+// Feed gathers compressed bytes; after the last ones, inflating starts. A
+// message without any payload bytes is taken as an empty message (strictly,
+// it is not even a deflate block).
+func (c *Codec) Feed(p []byte, last bool) error {
+	c.inf.zin = append(c.inf.zin, p...)
+	if !last {
+		return nil
+	}
+	if len(c.inf.zin) == 0 {
+		c.empty = true
+		return nil
+	}
+	return c.inf.start()
+}
+
+// Decode inflates at most max bytes.
+func (c *Codec) Decode(max int) ([]byte, bool, error) {
+	if c.empty {
+		c.empty = false
+		return nil, true, nil
+	}
+	return c.inf.next(max)
+}
+
+// Release returns the pooled inflater and drops the window.
+func (c *Codec) Release() {
+	c.inf.finish()
+	c.inf.window = nil
+}
 
 // deflateTail ends every compressed message on the wire (RFC 7692 7.2.1); the
 // sender strips it and the receiver appends it back, followed by an empty
@@ -64,7 +127,8 @@ func compressMessage(dst, payload []byte, level int, huffman bool) []byte {
 // inflateWindow is the largest window a peer may compress with (15 bits).
 const inflateWindow = 1 << 15
 
-// inflateChunk is the most inflated bytes produced per step.
+// inflateChunk is the most inflated bytes produced per step (the engine asks
+// for no more than this either).
 const inflateChunk = 16 << 10
 
 // inflater decompresses one message at a time. The compressed message is
