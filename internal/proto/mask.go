@@ -10,19 +10,34 @@ import (
 // Mask XORs b in place with the 4-byte masking key, starting at byte offset pos
 // (0..3) of the key, and returns the key offset for the byte after b, (pos+len(b))&3.
 // Masking and unmasking are the same operation (RFC 6455 section 5.3).
+//
+// On amd64 inputs of vectorMin bytes or more go through an AVX2 (or SSE2)
+// kernel; elsewhere, and with the purego build tag, through 64-bit words.
 func Mask(key [4]byte, pos int, b []byte) int {
+	return mask(key, pos, b, cpuKernel)
+}
+
+// mask is Mask with the vector kernel chosen by the caller, so that tests can
+// run every kernel the machine has through the same code.
+func mask(key [4]byte, pos int, b []byte, kern kernel) int {
 	pos &= 3
 	next := (pos + len(b)) & 3
 	if len(b) < 8 {
 		maskBytes(key, pos, b)
 		return next
 	}
-	// Rotating the key so that its low byte is key[pos] lets every 8-byte
-	// word use the same 64-bit key: 8 is a multiple of the 4-byte period, so
-	// the phase never changes inside the word loops.
+	// Rotating the key so that its low byte is key[pos] lets every word,
+	// of 8 bytes or of a vector register's width, use the same key: the
+	// widths are multiples of the 4-byte period, so the phase never changes.
 	k32 := bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*pos)
+	if haveVector && kern != kernelGo && len(b) >= vectorMin {
+		n := len(b) &^ (vectorBlock - 1)
+		maskVector(b[:n], k32, kern)
+		b = b[n:]
+	}
+	// The word loop is written out here rather than called: at 64 bytes
+	// a second call would add about 1 ns to the 4 ns this takes.
 	k := uint64(k32) | uint64(k32)<<32
-
 	// 64 bytes per iteration keeps the loop overhead small relative to the
 	// eight independent load/xor/store chains. The one slice of constant
 	// length per iteration lets the compiler drop the bounds checks on the
@@ -54,6 +69,19 @@ func Mask(key [4]byte, pos int, b []byte) int {
 	}
 	return next
 }
+
+// kernel names a vector implementation of the word loop; kernelGo is none.
+type kernel uint8
+
+const (
+	kernelGo kernel = iota
+	kernelSSE2
+	kernelAVX2
+)
+
+// vectorBlock is the granule of the vector kernels: they take lengths that
+// are multiples of it and leave the rest to mask's word loop.
+const vectorBlock = 32
 
 // maskBytes is the byte-at-a-time reference implementation of Mask; tests
 // and benchmarks compare against it, and Mask uses it for tiny inputs where

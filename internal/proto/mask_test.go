@@ -2,11 +2,12 @@ package proto
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
-	"strconv"
 	"testing"
+	"unsafe"
 )
 
 func TestMaskRFCExample(t *testing.T) {
@@ -27,32 +28,94 @@ func TestMaskRFCExample(t *testing.T) {
 	}
 }
 
-func TestMaskMatchesReference(t *testing.T) {
+// kernelNames names the kernels for test and benchmark output.
+var kernelNames = map[kernel]string{kernelGo: "go", kernelSSE2: "sse2", kernelAVX2: "avx2"}
+
+// alignedBuf returns n bytes starting off bytes past a 64-byte boundary, with
+// guard bytes after them (the buffer's capacity runs to its allocation's end).
+func alignedBuf(n, off int) []byte {
+	raw := make([]byte, n+off+128)
+	skip := int(-uintptr(unsafe.Pointer(&raw[0])) & 63)
+	return raw[skip+off : skip+off+n]
+}
+
+// TestMaskKernelsMatchReference runs every kernel this machine has (and the
+// pure-Go words, which the purego build tag and other platforms use) against
+// the byte-at-a-time reference for every length 0..300, every key offset and
+// every alignment of the slice's start within a 64-byte line, and checks that
+// no byte outside the slice changes.
+func TestMaskKernelsMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for n := 0; n <= 200; n++ {
-		for pos := 0; pos < 4; pos++ {
-			var key [4]byte
-			for i := range key {
-				key[i] = byte(rng.Uint32())
-			}
-			orig := make([]byte, n)
-			for i := range orig {
-				orig[i] = byte(rng.Uint32())
-			}
-			got, want := bytes.Clone(orig), bytes.Clone(orig)
-			gp, wp := Mask(key, pos, got), maskBytes(key, pos, want)
-			if gp != wp || gp != (pos+n)&3 {
-				t.Fatalf("n=%d pos=%d: Mask pos %d, maskBytes pos %d", n, pos, gp, wp)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("n=%d pos=%d key=% x: Mask differs from maskBytes", n, pos, key)
-			}
-			Mask(key, pos, got)
-			if !bytes.Equal(got, orig) {
-				t.Fatalf("n=%d pos=%d: masking twice did not restore the input", n, pos)
+	const guard = 0x5a
+	for _, kern := range testKernels() {
+		for n := 0; n <= 300; n++ {
+			for off := 0; off < 64; off++ {
+				var key [4]byte
+				binary.LittleEndian.PutUint32(key[:], rng.Uint32())
+				orig := make([]byte, n)
+				for i := range orig {
+					orig[i] = byte(rng.Uint32())
+				}
+				for pos := 0; pos < 4; pos++ {
+					got := alignedBuf(n, off)
+					full := got[:cap(got)]
+					for i := range full {
+						full[i] = guard
+					}
+					copy(got, orig)
+					want := bytes.Clone(orig)
+					gp, wp := mask(key, pos, got, kern), maskBytes(key, pos, want)
+					if gp != wp || gp != (pos+n)&3 {
+						t.Fatalf("%s n=%d off=%d pos=%d: returned pos %d, reference %d", kernelNames[kern], n, off, pos, gp, wp)
+					}
+					if !bytes.Equal(got, want) {
+						t.Fatalf("%s n=%d off=%d pos=%d key=% x: differs from the reference", kernelNames[kern], n, off, pos, key)
+					}
+					for i := n; i < len(full); i++ {
+						if full[i] != guard {
+							t.Fatalf("%s n=%d off=%d pos=%d: wrote byte %d past the slice", kernelNames[kern], n, off, pos, i-n)
+						}
+					}
+					mask(key, pos, got, kern)
+					if !bytes.Equal(got, orig) {
+						t.Fatalf("%s n=%d off=%d pos=%d: masking twice did not restore the input", kernelNames[kern], n, off, pos)
+					}
+				}
 			}
 		}
 	}
+}
+
+// TestMaskLarge covers the vector loops' long runs (many 128-byte
+// iterations, then the 32-byte and word tails) for every kernel.
+func TestMaskLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	orig := make([]byte, 70000)
+	for i := range orig {
+		orig[i] = byte(rng.Uint32())
+	}
+	key := [4]byte{0x91, 0x2c, 0x07, 0xe4}
+	for _, kern := range testKernels() {
+		for _, n := range []int{4096, 4096 + 31, 16384 + 97, 65536 + 3, 70000} {
+			for pos := 0; pos < 4; pos++ {
+				got, want := alignedBuf(n, 3*pos+1), bytes.Clone(orig[:n])
+				copy(got, orig)
+				if gp, wp := mask(key, pos, got, kern), maskBytes(key, pos, want); gp != wp || !bytes.Equal(got, want) {
+					t.Fatalf("%s n=%d pos=%d: differs from the reference", kernelNames[kern], n, pos)
+				}
+			}
+		}
+	}
+}
+
+// TestMaskUsesBestKernel checks that Mask goes through the kernel the CPU
+// detection picked (it must be one of those the tests run).
+func TestMaskUsesBestKernel(t *testing.T) {
+	ks := testKernels()
+	if best := ks[len(ks)-1]; cpuKernel != best {
+		t.Errorf("Mask uses %s, the best kernel here is %s", kernelNames[cpuKernel], kernelNames[best])
+	}
+	t.Logf("Mask uses the %s kernel", kernelNames[cpuKernel])
 }
 
 func TestMaskSplit(t *testing.T) {
@@ -159,29 +222,60 @@ func FuzzMask(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0xaa}, 77), uint32(0xdeadbeef), 3)
 	f.Fuzz(func(t *testing.T, data []byte, k uint32, pos int) {
 		key := [4]byte{byte(k), byte(k >> 8), byte(k >> 16), byte(k >> 24)}
-		got, want := bytes.Clone(data), bytes.Clone(data)
-		gp, wp := Mask(key, pos, got), maskBytes(key, pos, want)
-		if gp != wp || !bytes.Equal(got, want) {
+		want := bytes.Clone(data)
+		wp := maskBytes(key, pos, want)
+		got := bytes.Clone(data)
+		if gp := Mask(key, pos, got); gp != wp || !bytes.Equal(got, want) {
 			t.Fatalf("key=% x pos=%d len=%d: Mask (pos %d) != maskBytes (pos %d)", key, pos, len(data), gp, wp)
+		}
+		for _, kern := range testKernels() {
+			// The fuzzer's own alignment and one byte past it.
+			for off := 0; off < 2; off++ {
+				got := alignedBuf(len(data), int(k>>8&63)+off)
+				copy(got, data)
+				if gp := mask(key, pos, got, kern); gp != wp || !bytes.Equal(got, want) {
+					t.Fatalf("%s key=% x pos=%d len=%d: differs from maskBytes", kernelNames[kern], key, pos, len(data))
+				}
+			}
 		}
 	})
 }
 
-var benchSizes = []int{16, 128, 1024, 4096, 16384, 65536}
+// The sizes of bench/mask_test.go, which measures Mask beside gobwas/ws's
+// Cipher in one process; this one adds the byte-at-a-time reference and each
+// kernel on its own.
+var benchSizes = []struct {
+	name string
+	n    int
+}{{"64B", 64}, {"1KiB", 1 << 10}, {"4KiB", 4 << 10}, {"16KiB", 16 << 10}, {"1MiB", 1 << 20}}
 
+// benchmarkMask measures fn at each size on a 64-byte-aligned slice with key
+// offset 0 and on a slice one byte past the boundary with key offset 3.
 func benchmarkMask(b *testing.B, fn func([4]byte, int, []byte) int) {
 	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
-	for _, n := range benchSizes {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			buf := make([]byte, n)
-			b.SetBytes(int64(n))
-			pos := 0
-			for b.Loop() {
-				pos = fn(key, pos, buf)
-			}
-		})
+	for _, s := range benchSizes {
+		for _, a := range []struct {
+			name     string
+			off, pos int
+		}{{"aligned", 0, 0}, {"unaligned", 1, 3}} {
+			b.Run(s.name+"/"+a.name, func(b *testing.B) {
+				buf := alignedBuf(s.n, a.off)
+				b.SetBytes(int64(s.n))
+				for b.Loop() {
+					fn(key, a.pos, buf)
+				}
+			})
+		}
 	}
 }
 
 func BenchmarkMask(b *testing.B)      { benchmarkMask(b, Mask) }
 func BenchmarkMaskBytes(b *testing.B) { benchmarkMask(b, maskBytes) }
+
+func BenchmarkMaskKernels(b *testing.B) {
+	for _, kern := range testKernels() {
+		b.Run(kernelNames[kern], func(b *testing.B) {
+			benchmarkMask(b, func(key [4]byte, pos int, p []byte) int { return mask(key, pos, p, kern) })
+		})
+	}
+}
