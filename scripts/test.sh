@@ -80,6 +80,9 @@ step "go test -race (go.work modules; includes the browser build in headless Chr
 # this script installs them all.
 CI=true go test -race -count=1 -timeout 15m work
 
+step "pure-Go masking (purego build tag: the fallback of the amd64 assembly)"
+go test -tags purego -count=1 -run 'Mask' ./internal/proto
+
 step "coverage of internal/proto (>= 90%)"
 cov=$(go test -count=1 -cover ./internal/proto | sed -n 's/.*coverage: \([0-9.]*\)%.*/\1/p')
 echo "internal/proto coverage: ${cov}%"

@@ -95,12 +95,12 @@ func splice(md, section string) string {
 
 // writeCompressSection renders the compression records into the section of
 // the Markdown file at mdPath.
-func writeCompressSection(recs []Record, mdPath, mach, note string) error {
+func writeCompressSection(res Results, mdPath, mach, note string) error {
 	old, err := os.ReadFile(mdPath)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	md := splice(string(old), compressSection(recs, mach, note))
+	md := splice(string(old), compressSection(res, mach, note))
 	// The main report links to the section (writeReport writes the link
 	// after the chart); add it to a report written before the section was.
 	if !strings.Contains(md, zLink) {
@@ -112,11 +112,13 @@ func writeCompressSection(recs []Record, mdPath, mach, note string) error {
 	return os.WriteFile(mdPath, []byte(md), 0o644)
 }
 
-func compressSection(recs []Record, mach, note string) string {
+func compressSection(res Results, mach, note string) string {
+	recs := res.Records
 	t := index(recs)
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("%s\n## Compression (permessage-deflate)\n\n", zBegin)
+	b.WriteString(noiseSummary(res))
 	p("Echo throughput with permessage-deflate (RFC 7692) negotiated, 64 connections, against %s compressed in the same round (GitHub issue 9).\n\n", zRef)
 	p("- **Machine:** %s.\n", mach)
 	p("- **Run:** %s.\n", note)
@@ -161,7 +163,7 @@ func compressSection(recs []Record, mach, note string) string {
 				p(" error: %s |", short(t.errs(c, who)))
 				continue
 			}
-			p(" **%s** (%s–%s) %.0f MB/s<br>%s %s |", si(st.med), si(st.min), si(st.max), st.med*float64(s)/1e6, x(t.ratio(c, who, zRef, msgs)), zRef)
+			p(" **%s** (%s–%s)%s %.0f MB/s<br>%s %s |", si(st.med), si(st.min), si(st.max), t.warn(c, who, res.MaxOthers), st.med*float64(s)/1e6, x(t.ratio(c, who, zRef, msgs)), zRef)
 		}
 		p(" %s | %s | %s |\n", strings.Join(ratio, " / "), strings.Join(cpu, " / "), strings.Join(lcpu, " / "))
 	}

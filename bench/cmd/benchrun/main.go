@@ -7,6 +7,12 @@
 //	cd bench && go run ./cmd/benchrun            # full run, 3 rounds (~20 min)
 //	cd bench && go run ./cmd/benchrun -quick     # smoke run (~2 min)
 //	cd bench && go run ./cmd/benchrun -only compress  # permessage-deflate section only (~2 min)
+//	cd bench && go run ./cmd/benchrun -before /tmp/benchsrv-old  # before/after comparison (compare.go)
+//
+// Before each round it waits, at most -calm-wait, for the 1-minute load
+// average to drop to -max-load, and it records the load around every round
+// and the CPU other processes used during every run; the report says when
+// either was over its limit (noise.go).
 //
 // The compression scenario's records go to results-compress.json and its
 // section of BENCHMARKS.md is spliced in place (see compress.go), so that
@@ -78,6 +84,7 @@ type MemPerConn struct {
 
 type runner struct {
 	srvBin, loadBin string
+	beforeBin       string // with -before: the old benchsrv for the "@before" contenders
 	pinSrv, pinLoad []string
 	d, warmup       time.Duration
 	idleConns       int
@@ -95,20 +102,34 @@ func main() {
 	zjsonOut := flag.String("zjson", "results-compress.json", "raw results of the compression scenario to write")
 	fromJSON := flag.String("report", "", "only regenerate the report from this results file")
 	runNote := flag.String("note", "(regenerated from saved results)", "with -report: the run description to print")
+	nz := noise{}
+	flag.Float64Var(&nz.maxLoad, "max-load", defaultMaxLoad(), "1-minute load average above which a round waits, then counts as noisy")
+	flag.DurationVar(&nz.maxWait, "calm-wait", 2*time.Minute, "longest wait before a round for the load average to drop to -max-load")
+	flag.Float64Var(&nz.maxOthers, "max-others", 0.2, "CPU (cores) other processes may use during a run before it counts as noisy")
+	before := flag.String("before", "", "compare mode: an older benchsrv binary whose wspeer-poll and wspeer-wait run interleaved with the current ones (see compare.go)")
+	cmpMD := flag.String("compare-md", "compare.md", "with -before: the comparison report to write")
+	cmpJSON := flag.String("compare-json", "compare.json", "with -before: the raw results to write")
 	flag.Parse()
 
 	if *fromJSON != "" {
-		var recs []Record
-		b, err := os.ReadFile(*fromJSON)
+		res, err := readResults(*fromJSON)
 		check(err)
-		check(json.Unmarshal(b, &recs))
-		check(writeReport(recs, *md, *svg, machine(), *runNote))
+		check(writeReport(res, *md, *svg, machine(), *runNote))
 		return
 	}
 
-	r := &runner{d: *d, warmup: 300 * time.Millisecond, idleConns: 10000, verbose: true}
+	r := &runner{d: *d, warmup: 300 * time.Millisecond, idleConns: 10000, verbose: true, beforeBin: *before}
 	if *quick {
 		*rounds, r.d, r.warmup, r.idleConns = 1, 300*time.Millisecond, 100*time.Millisecond, 1000
+		nz.maxWait = min(nz.maxWait, 15*time.Second)
+	}
+	if r.beforeBin != "" {
+		if _, err := os.Stat(r.beforeBin); err != nil {
+			check(fmt.Errorf("-before: %w", err))
+		}
+		if *only == "" {
+			*only = compareKinds
+		}
 	}
 	tmp, err := os.MkdirTemp("", "benchrun")
 	check(err)
@@ -152,8 +173,11 @@ func main() {
 
 	started := time.Now()
 	load0 := loadAvg()
-	var recs, zrecs []Record
+	res := Results{MaxOthers: nz.maxOthers}
+	zres := Results{MaxOthers: nz.maxOthers}
+	recs, zrecs := &res.Records, &zres.Records
 	for round := 1; round <= *rounds; round++ {
+		rl := nz.calm(round)
 		for _, c := range cells {
 			contenders := servers
 			if c.Kind == "client" {
@@ -162,41 +186,57 @@ func main() {
 			if isZKind(c.Kind) {
 				contenders = zContenders(c)
 			}
+			if r.beforeBin != "" {
+				contenders = compareContenders(round)
+			}
 			for _, who := range contenders {
 				rec := r.run(c, who)
 				rec.Round = round
 				if isZKind(c.Kind) {
-					zrecs = append(zrecs, rec)
+					*zrecs = append(*zrecs, rec)
 				} else {
-					recs = append(recs, rec)
+					*recs = append(*recs, rec)
 				}
 				status := "ok"
 				if rec.Err != "" {
 					status = "ERROR " + rec.Err
+				} else if noisyRun(rec, nz.maxOthers) {
+					status = fmt.Sprintf("NOISY (others used %.2f cores)", *rec.Result.OthersCPU)
 				}
 				fmt.Fprintf(os.Stderr, "round %d %-22s %-14s %s %s\n", round, c.key(), who, summary(rec), status)
 			}
 		}
-		if len(recs) > 0 {
-			b, _ := json.MarshalIndent(recs, "", " ")
-			check(os.WriteFile(*jsonOut, b, 0o644))
+		rl = done(rl)
+		res.Rounds, zres.Rounds = append(res.Rounds, rl), append(zres.Rounds, rl)
+		if r.beforeBin != "" {
+			check(writeResults(*cmpJSON, res))
+			continue
 		}
-		if len(zrecs) > 0 {
-			b, _ := json.MarshalIndent(zrecs, "", " ")
-			check(os.WriteFile(*zjsonOut, b, 0o644))
+		if len(*recs) > 0 {
+			check(writeResults(*jsonOut, res))
+		}
+		if len(*zrecs) > 0 {
+			check(writeResults(*zjsonOut, zres))
 		}
 	}
-	note := fmt.Sprintf("%d round(s), %v measured per run (+%v warm-up), run took %v; load average before: %s, after: %s",
-		*rounds, r.d, r.warmup, time.Since(started).Round(time.Second), load0, loadAvg())
+	note := fmt.Sprintf("%d round(s), %v measured per run (+%v warm-up), run took %v; load average before: %s, after: %s; %s",
+		*rounds, r.d, r.warmup, time.Since(started).Round(time.Second), load0, loadAvg(), loadLine(res.Rounds))
 	if r.pinSrv == nil {
 		note += "; taskset not available: processes not pinned"
 	}
-	if len(recs) > 0 {
-		check(writeReport(recs, *md, *svg, machine(), note))
+	if r.beforeBin != "" {
+		out := compareReport(res, r.beforeBin, machine(), note)
+		check(os.WriteFile(*cmpMD, []byte(out), 0o644))
+		fmt.Print(out)
+		fmt.Fprintf(os.Stderr, "wrote %s, %s\n", *cmpJSON, *cmpMD)
+		return
+	}
+	if len(*recs) > 0 {
+		check(writeReport(res, *md, *svg, machine(), note))
 		fmt.Fprintf(os.Stderr, "wrote %s, %s, %s\n", *jsonOut, *md, *svg)
 	}
-	if len(zrecs) > 0 {
-		check(writeCompressSection(zrecs, *md, machine(), note))
+	if len(*zrecs) > 0 {
+		check(writeCompressSection(zres, *md, machine(), note))
 		fmt.Fprintf(os.Stderr, "wrote %s and the compression section of %s\n", *zjsonOut, *md)
 	}
 }
@@ -224,8 +264,8 @@ type server struct {
 	addr, statsAddr string
 }
 
-func (r *runner) startServer(impl string, withStats bool) (*server, error) {
-	args := append(append([]string{}, r.pinSrv...), r.srvBin, "-impl", impl, "-listen", "127.0.0.1:0")
+func (r *runner) startServer(bin, impl string, withStats bool) (*server, error) {
+	args := append(append([]string{}, r.pinSrv...), bin, "-impl", impl, "-listen", "127.0.0.1:0")
 	if withStats {
 		args = append(args, "-stats", "127.0.0.1:0")
 	}
@@ -277,7 +317,11 @@ func (r *runner) run(c Cell, who string) (rec Record) {
 	if c.Kind == "client" {
 		impl, raw, client = "gobwas-frame", false, who
 	}
-	srv, err := r.startServer(impl, c.Kind == "idle" || c.Kind == "zidle")
+	bin := r.srvBin
+	if old, ok := strings.CutSuffix(impl, beforeSuffix); ok {
+		impl, bin = old, r.beforeBin
+	}
+	srv, err := r.startServer(bin, impl, c.Kind == "idle" || c.Kind == "zidle")
 	if err != nil {
 		rec.Err = err.Error()
 		return rec

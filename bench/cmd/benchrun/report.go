@@ -128,23 +128,25 @@ var peers = []string{"gorilla", "coder", "gobwas-wsutil", "gobwas-frame", "gws"}
 
 func isWspeer(s string) bool { return strings.HasPrefix(s, "wspeer") }
 
-func writeReport(recs []Record, mdPath, svgPath, mach, note string) error {
+func writeReport(res Results, mdPath, svgPath, mach, note string) error {
+	recs, mo := res.Records, res.MaxOthers
 	t := index(recs)
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("# Benchmarks\n\n")
 	p("wspeer against the other Go WebSocket libraries and against raw TCP (GitHub issue 8). ")
 	p("Everything here is produced by `bench/cmd/benchrun` (tables, chart, `bench/results.json`); do not edit by hand.\n\n")
+	b.WriteString(noiseSummary(res))
 	b.WriteString(zLinkAfter)
 	b.WriteString(zLink)
 	p("## How it was measured\n\n")
 	p("- **Machine:** %s.\n", mach)
 	p("- **Run:** %s.\n", note)
-	p("- **Reproduce:** `cd bench && go run ./cmd/benchrun` (full, ~20 min) or `go run ./cmd/benchrun -quick` (smoke, ~2 min). `-only echo,latency,idle,handshake,client` picks scenarios; `-report results.json` redraws this file from saved results.\n")
+	p("- **Reproduce:** `cd bench && go run ./cmd/benchrun` (full, ~20 min) or `go run ./cmd/benchrun -quick` (smoke, ~2 min). `-only echo,latency,idle,handshake,client` picks scenarios; `-report results.json` redraws this file from saved results; `-before OLD_BENCHSRV` runs an older benchsrv's wspeer servers interleaved with the current ones and writes `compare.md` instead.\n")
 	p("- **Processes:** each run starts a fresh server (`bench/cmd/benchsrv -impl NAME`) pinned to CPU 0 with `taskset -c 0` and the load generator (`bench/cmd/benchload`) pinned to CPU 1 (so GOMAXPROCS is 1 in both). Contenders run interleaved: round 1 runs every contender on a scenario, then the next scenario...; round 2 repeats it all. Cells give the **median** of the rounds with **min–max** in parentheses; ratios are medians of per-round ratios against **gorilla** and against **raw TCP measured in the same round**.\n")
 	p("- **Load generator:** a frame-level client of its own: pre-masked payload templates (random key per connection), only the header and a 16-byte stamp (send time, sequence number) written per message, reused buffers, no allocation per message; a writer and a reader goroutine per connection keep K messages in flight (K = 16 for 64 B and 1 KiB, 4 for 16 KiB, 2 for 1 MiB). Order and size of every echo are checked (every byte in `go test`). Its CPU share is in the diagnostics table: at 1.0 it would be the bottleneck.\n")
 	p("- **Servers** are written the way each library's README shows (see `bench/internal/servers`): gorilla `Upgrader` + `ReadMessage`/`WriteMessage`; coder `Accept` + `Read`/`Write`; gobwas `UpgradeHTTP` + `wsutil.ReadClientData`/`WriteServerMessage`; gobwas-frame is a hand-tuned frame-level server (raw-conn upgrade, bufio pair, reused buffer, flush when no input is buffered); gws `Upgrader` + `OnMessage` echo; wspeer-wait: `AcceptStream` + goroutine per connection with the `Wait` loop; wspeer-http: `net/http` + `wspeer.Upgrader` + `Wait` loop; wspeer-poll: `AcceptStream` and a `Poll` loop per GOMAXPROCS owning all peers, calling `Poll` only on peers its level-triggered epoll set reports ready (plus every peer once a second for timers), no goroutine per connection. rawtcp echoes 4-byte-length-prefixed messages with a bufio pair and flushes when no input is buffered: the same bytes through the kernel with no WebSocket work.\n")
-	p("- Other people's tests may run on the same 2-CPU machine; the load average before and after is recorded above.\n\n")
+	p("- **Noise:** other people's tests may run on the same 2-CPU machine. Before each round benchrun waits (up to `-calm-wait`, 2 min) for the 1-minute load average to drop to `-max-load` (0.5 per CPU) and records it before and after every round (above, and in `results.json`); a round that starts above the limit counts as noisy. For every run the load generator also measures the CPU that processes other than the server and itself used during the measured window (`/proc/stat` less both processes' times, interrupts left out); a run where that exceeds `-max-others` (0.2 of a core) is marked ⚠️. The line at the top of this file says whether the run was quiet.\n\n")
 
 	// Throughput.
 	for _, n := range []int{64, 512} {
@@ -170,7 +172,7 @@ func writeReport(recs []Record, mdPath, svgPath, mach, note string) error {
 					p(" error: %s |", short(t.errs(c, who)))
 					continue
 				}
-				p(" **%s** (%s–%s)", si(st.med), si(st.min), si(st.max))
+				p(" **%s** (%s–%s)%s", si(st.med), si(st.min), si(st.max), t.warn(c, who, mo))
 				if s >= 16<<10 {
 					p(" %.0f MB/s", st.med*float64(s)/1e6)
 				}
@@ -192,7 +194,7 @@ func writeReport(recs []Record, mdPath, svgPath, mach, note string) error {
 				p("| %s | error: %s | | | | |\n", who, short(t.errs(lat, who)))
 				continue
 			}
-			p("| %s | **%.1f** (%.1f–%.1f) | %.1f (%.1f–%.1f) | %s | %s | %s |\n", who, a.med, a.min, a.max, b99.med, b99.min, b99.max,
+			p("| %s | **%.1f** (%.1f–%.1f)%s | %.1f (%.1f–%.1f) | %s | %s | %s |\n", who, a.med, a.min, a.max, t.warn(lat, who, mo), b99.med, b99.min, b99.max,
 				x(t.ratio(lat, who, "rawtcp", p50)), x(t.ratio(lat, who, "gorilla", p50)), si(m.med))
 		}
 		p("\n")
@@ -245,7 +247,7 @@ func writeReport(recs []Record, mdPath, svgPath, mach, note string) error {
 				p("| %s | error: %s | | |\n", who, short(t.errs(hc, who)))
 				continue
 			}
-			p("| %s | **%s** (%s–%s) | %s | %.2f |\n", who, si(st.med), si(st.min), si(st.max), x(t.ratio(hc, who, "gorilla", hs)), t.stat(hc, who, ldcpu).med)
+			p("| %s | **%s** (%s–%s)%s | %s | %.2f |\n", who, si(st.med), si(st.min), si(st.max), t.warn(hc, who, mo), x(t.ratio(hc, who, "gorilla", hs)), t.stat(hc, who, ldcpu).med)
 		}
 		p("\n")
 	}
@@ -269,7 +271,7 @@ func writeReport(recs []Record, mdPath, svgPath, mach, note string) error {
 					p(" error: %s |", short(t.errs(c, who)))
 					continue
 				}
-				p(" **%s** (%s–%s)<br>%s gorilla · client CPU %.2f |", si(st.med), si(st.min), si(st.max), x(t.ratio(c, who, "gorilla", msgs)), t.stat(c, who, ldcpu).med)
+				p(" **%s** (%s–%s)%s<br>%s gorilla · client CPU %.2f |", si(st.med), si(st.min), si(st.max), t.warn(c, who, mo), x(t.ratio(c, who, "gorilla", msgs)), t.stat(c, who, ldcpu).med)
 			}
 			p("\n")
 		}

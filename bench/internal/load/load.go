@@ -59,6 +59,10 @@ type Result struct {
 	// EchoRatio (compressed scenario): inflated bytes / wire payload bytes
 	// of the server's echoes, i.e. how well the server compressed them.
 	EchoRatio float64 `json:"echo_ratio,omitempty"`
+	// OthersCPU is the CPU, in cores, that processes other than the server
+	// and the load generator used during the measured window (nil when it
+	// could not be measured): work that competed with the measurement.
+	OthersCPU *float64 `json:"others_cpu,omitempty"`
 }
 
 // conn is one load connection of any client kind.
@@ -119,6 +123,7 @@ func Run(cfg Config) (Result, error) {
 	time.Sleep(cfg.Warmup)
 	ru0 := rusage()
 	srv0 := readProc(cfg.ServerPID)
+	busy0 := sampleBusy()
 	t0 := time.Now()
 	measuring.Store(true)
 	time.Sleep(cfg.Duration)
@@ -126,6 +131,7 @@ func Run(cfg Config) (Result, error) {
 	el := time.Since(t0).Seconds()
 	ru1 := rusage()
 	srv1 := readProc(cfg.ServerPID)
+	busy1 := sampleBusy()
 	stopAll()
 
 	var h hist
@@ -165,6 +171,7 @@ func Run(cfg Config) (Result, error) {
 			r.SrvWrMsg = float64(srv1.syscw-srv0.syscw) / float64(msgs)
 		}
 	}
+	setOthers(&r, busy0, busy1, cfg.ServerPID > 0 && srv0.ok && srv1.ok, el)
 	if msgs == 0 && err == nil {
 		err = errors.New("no message echoed")
 	}

@@ -24,6 +24,7 @@ func Handshakes(cfg Config, workers int, d time.Duration) (Result, error) {
 	var wg sync.WaitGroup
 	ru0 := rusage()
 	srv0 := readProc(cfg.ServerPID)
+	busy0 := sampleBusy()
 	t0 := time.Now()
 	for range workers {
 		wg.Add(1)
@@ -45,6 +46,7 @@ func Handshakes(cfg Config, workers int, d time.Duration) (Result, error) {
 	el := time.Since(t0).Seconds()
 	ru1 := rusage()
 	srv1 := readProc(cfg.ServerPID)
+	busy1 := sampleBusy()
 	wg.Wait()
 	r := Result{Handshake: float64(n) / el, Count: n, Seconds: el,
 		LoadCPU: (ru1.user + ru1.sys - ru0.user - ru0.sys) / el, LoadUser: (ru1.user - ru0.user) / el}
@@ -52,6 +54,7 @@ func Handshakes(cfg Config, workers int, d time.Duration) (Result, error) {
 		r.SrvUser, r.SrvSys = (srv1.user-srv0.user)/el, (srv1.sys-srv0.sys)/el
 		r.SrvCPU = r.SrvUser + r.SrvSys
 	}
+	setOthers(&r, busy0, busy1, srv0.ok && srv1.ok, el)
 	if e := firstErr.Load(); e != nil {
 		return r, *e
 	}
