@@ -28,5 +28,5 @@
 // benchmark form (mask_test.go). The bench module may import wspeer's
 // internal packages because its import path lies under wspeer's.
 //
-//	go run ./cmd/maskbench -rounds 5 -d 200ms
+//	go run ./cmd/maskbench -rounds 15 -d 50ms
 package bench
