@@ -55,6 +55,13 @@ type Peer struct {
 	HandshakeTimeout time.Duration
 	// CloseTimeout bounds the closing handshake after a close frame is sent.
 	CloseTimeout time.Duration
+	// MaxHandshakeSize bounds the opening handshake's HTTP head in bytes: the
+	// request a server reads (a bigger one is answered 431 Request Header
+	// Fields Too Large) or the response a client reads. 0 means
+	// DefaultMaxHandshakeSize (8 KiB). The Upgrader applies it to the size of
+	// the request as net/http parsed it (see Upgrader.Upgrade). The browser
+	// build ignores it.
+	MaxHandshakeSize int
 	// Compression enables permessage-deflate (RFC 7692): a client offers it and
 	// a server accepts a client's offer. Off by default, as in Godot. The
 	// inbound budget counts inflated bytes. The browser negotiates
