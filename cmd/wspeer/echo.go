@@ -213,6 +213,9 @@ func (ec *echoConn) step() {
 // retried after the next Poll, and nothing more is read from the peer's queue
 // meanwhile, so the peer's inbound budget fills and TCP pushes back on the
 // sender. Call pump after each Poll.
+//
+// Its buffer grows to the largest message echoed; above maxIdleBuf it is
+// released once the queue is empty, so an idle peer holds no big buffer.
 type echoer struct {
 	buf     []byte
 	pending []byte
@@ -235,6 +238,9 @@ func (e *echoer) pump(p *wspeer.Peer) bool {
 			// The buffer is reused: Send copies what it queues.
 			msg, err := p.AppendPacket(e.buf[:0])
 			if err != nil {
+				if cap(e.buf) > maxIdleBuf {
+					e.buf = nil // the queue is empty: do not hold a big message's buffer while idle
+				}
 				return did
 			}
 			e.buf = msg
@@ -258,6 +264,9 @@ func (e *echoer) pump(p *wspeer.Peer) bool {
 		did = true
 	}
 }
+
+// maxIdleBuf is the largest buffer an echoer keeps while its queue is empty.
+const maxIdleBuf = 64 << 10
 
 // stderrIsTerminal reports whether stderr is a terminal, for live progress
 // lines that would only clutter a log file.
