@@ -46,7 +46,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	var hosts stringList
 	fs.Var(&hosts, "allow-host", "an extra allowed Host `pattern` for the WebSocket endpoints (repeatable)")
 	heartbeat := fs.Duration("heartbeat", 30*time.Second, "ping `interval` that closes silent peers after two (0: off)")
-	chatRate := fs.Float64("chat-rate", defaultChatRate, "chat messages per second allowed per peer, in bursts of twice as many (0: no limit)")
+	chatRate := fs.Float64("chat-rate", defaultChatRate, "`messages` per second a chat peer may send, in bursts of twice as many (0: no limit)")
 	natsURL := fs.String("nats", "", "share chat rooms with the other nodes on the NATS server at `URL` (nats://host:port)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
