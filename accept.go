@@ -74,7 +74,9 @@ func (p *Peer) openedLocked(hs *proto.HandshakeInfo) {
 	if hs.RequestHead != nil {
 		_, secure := p.conn.(*tls.Conn)
 		p.requestedURL = proto.RequestURL(secure, hs.Host, hs.Target)
-		p.reqHead = hs.RequestHead
+		p.reqHead = keptHead(hs.RequestHead, p.cfg.keepHeaders)
+		// The peer takes the head over: the core keeps no copy of its own.
+		hs.RequestHead = nil
 	}
 }
 

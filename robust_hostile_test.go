@@ -30,8 +30,10 @@ func newBothPaths(t *testing.T, u *Upgrader, setup func(*Peer)) *bothPaths {
 	b := &bothPaths{acceptCh: make(chan *Peer, 64), upCh: make(chan *Peer, 64)}
 	var once sync.Map
 	b.accept = newRobustServer(t, setup, func(p *Peer) {
-		if _, seen := once.LoadOrStore(p, true); !seen && p.ReadyState() == StateOpen {
-			b.acceptCh <- p
+		if p.ReadyState() == StateOpen {
+			if _, seen := once.LoadOrStore(p, true); !seen {
+				b.acceptCh <- p
+			}
 		}
 		echo(p)
 	})
@@ -206,5 +208,38 @@ func TestRobustAllowedHosts(t *testing.T) {
 	bad := &Upgrader{AllowedHosts: []string{"[x"}}
 	if _, err := bad.hostAllowed("h"); !errors.Is(err, ErrInvalidParameter) {
 		t.Errorf("malformed pattern: %v", err)
+	}
+}
+
+// TestRobustKeepRequestHeaders: with KeepRequestHeaders, both paths keep
+// only the listed headers and the handshake's own (issue 15 item 1).
+func TestRobustKeepRequestHeaders(t *testing.T) {
+	b := newBothPaths(t, &Upgrader{}, func(p *Peer) { p.KeepRequestHeaders = []string{"x-keep"} })
+	req := hostileRequest("/k?q=1", "h.example", "X-Keep: yes\r\n  folded\r\nX-Drop: "+strings.Repeat("d", 7000)+"\r\n")
+	for _, side := range []struct {
+		addr string
+		ch   chan *Peer
+	}{{b.accept.ln.Addr().String(), b.acceptCh}, {b.up.Listener.Addr().String(), b.upCh}} {
+		if got := rawStatus(t, side.addr, req); got != 101 {
+			t.Fatalf("status %d", got)
+		}
+		select {
+		case p := <-side.ch:
+			h := p.RequestHeader()
+			if h.Get("X-Keep") != "yes folded" || h.Get("X-Drop") != "" || h.Get("Sec-WebSocket-Key") != testKey {
+				t.Errorf("%s: headers %v", side.addr, h)
+			}
+			p.mu.Lock()
+			n := len(p.reqHead)
+			p.mu.Unlock()
+			if n > 300 {
+				t.Errorf("%s: %d bytes of head kept", side.addr, n)
+			}
+			if got := p.RequestedURL(); got != "ws://h.example/k?q=1" {
+				t.Errorf("%s: RequestedURL %q", side.addr, got)
+			}
+		case <-time.After(testTimeout):
+			t.Fatal("no open peer")
+		}
 	}
 }

@@ -18,6 +18,7 @@ type settings struct {
 	handshakeTimeout          time.Duration
 	closeTimeout              time.Duration
 	maxHead                   int
+	keepHeaders               []string // nil: all
 	compression               bool
 	threshold                 int
 	proxy                     func(*http.Request) (*url.URL, error)
@@ -36,6 +37,7 @@ func (p *Peer) settingsLocked() (settings, error) {
 		handshakeTimeout: p.HandshakeTimeout,
 		closeTimeout:     p.CloseTimeout,
 		maxHead:          p.MaxHandshakeSize,
+		keepHeaders:      slices.Clone(p.KeepRequestHeaders),
 		compression:      p.Compression,
 		threshold:        p.CompressionThreshold,
 		proxy:            p.Proxy,

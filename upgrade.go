@@ -393,7 +393,7 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 	if err := p.startServerLocked(conn); err != nil {
 		return err
 	}
-	p.protocol, p.requestedURL, p.reqHead = protocol, requestedURL, reqHead
+	p.protocol, p.requestedURL, p.reqHead = protocol, requestedURL, keptHead(reqHead, p.cfg.keepHeaders)
 	cfg := p.coreConfigLocked()
 	cfg.Role, cfg.Extension = proto.RoleServer, codec
 	if len(buffered) > 0 {

@@ -75,5 +75,6 @@ func (sf *serverFlags) newPeer() *wspeer.Peer {
 	p.SupportedProtocols = sf.protocols.stringList
 	p.Compression = *sf.compress
 	p.MaxHandshakeSize = int(sf.maxHead)
+	p.KeepRequestHeaders = []string{} // nothing reads them: do not hold the heads
 	return p
 }
