@@ -124,9 +124,10 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 	defer pl.Close()
 	var mu sync.Mutex // guards peers: the accepting goroutine adds to it
 	peers := make(map[*wspeer.Peer]*echoConn)
+	trim := &memTrimmer{}
 	go func() {
 		for c := range conns {
-			ec := &echoConn{p: newPeer(), e: echoer{convert: convert}, addr: c.RemoteAddr().String(), state: wspeer.StateConnecting}
+			ec := &echoConn{p: newPeer(), e: echoer{convert: convert, trim: trim}, addr: c.RemoteAddr().String(), state: wspeer.StateConnecting}
 			if err := ec.p.AcceptStream(c); err != nil {
 				log.Error("accept stream", "remote", ec.addr, errAttr(err))
 				continue
@@ -225,6 +226,8 @@ type echoer struct {
 	echoed int
 	// convert, when set, transforms each binary message (-godot-var).
 	convert func([]byte) ([]byte, error)
+	// trim, when set, hands the memory back once big buffers are released.
+	trim *memTrimmer
 }
 
 // pump retries a held message, then echoes queued packets until the peer's
@@ -240,6 +243,7 @@ func (e *echoer) pump(p *wspeer.Peer) bool {
 			if err != nil {
 				if cap(e.buf) > maxIdleBuf {
 					e.buf = nil // the queue is empty: do not hold a big message's buffer while idle
+					e.trim.released()
 				}
 				return did
 			}

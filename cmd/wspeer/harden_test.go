@@ -158,7 +158,7 @@ func TestEchoerReleasesBuffer(t *testing.T) {
 		big(p)
 		p.AcceptStream(c)
 		defer p.Close(-1, "")
-		var e echoer
+		e := echoer{trim: &memTrimmer{}}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		for p.Wait(ctx) == nil {
@@ -184,6 +184,11 @@ func TestEchoerReleasesBuffer(t *testing.T) {
 	}
 	if cap(e.buf) > maxIdleBuf {
 		t.Errorf("idle echoer holds a %d-byte buffer", cap(e.buf))
+	}
+	e.trim.mu.Lock()
+	defer e.trim.mu.Unlock()
+	if e.trim.t == nil {
+		t.Error("no memory trim scheduled after releasing the buffer")
 	}
 }
 
@@ -254,5 +259,27 @@ func TestConnectPipedRaw(t *testing.T) {
 		}
 		c.stdin.Close()
 		c.exit(5 * time.Second)
+	}
+}
+
+// TestServeLogBounded: 5 requests with 8 KB of bad extension header grow
+// serve's log by at most 4 KB (issue 15 item 4, F4: 4.5 MB each before).
+func TestServeLogBounded(t *testing.T) {
+	t.Parallel()
+	srv, url := startServer(t, "serve", "-max-head", "16KiB")
+	time.Sleep(100 * time.Millisecond) // let the start-up lines land first
+	before := len(srv.stderr.String())
+	bad := "Sec-WebSocket-Extensions: " + strings.Repeat("x", 4000) + "@" + strings.Repeat("y", 4000) + "\r\n"
+	for range 5 {
+		if st, _ := rawUpgrade(t, url, "127.0.0.1", bad); st != 400 {
+			t.Fatalf("status %d, want 400", st)
+		}
+	}
+	srv.waitStderr("upgrade refused", 5*time.Second)
+	time.Sleep(200 * time.Millisecond) // the five lines are written before the answers; margin for the pipe
+	grown := len(srv.stderr.String()) - before
+	t.Logf("log grew by %d bytes for 5 requests", grown)
+	if grown > 4096 || strings.Count(srv.stderr.String(), "upgrade refused") != 5 {
+		t.Errorf("log grew by %d bytes, %d refusals logged:\n%s", grown, strings.Count(srv.stderr.String(), "upgrade refused"), srv.stderr.String())
 	}
 }

@@ -141,6 +141,7 @@ type server struct {
 	wg   sync.WaitGroup
 
 	chat *chat // the /chat rooms (chat.go)
+	trim memTrimmer
 
 	mu    sync.Mutex
 	peers map[*wspeer.Peer]struct{} // every open peer, chat and echo, for shutdown
@@ -164,7 +165,7 @@ func (s *server) routes() http.Handler {
 
 // serveEcho runs one echo connection; see echoer for the backpressure.
 func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
-	var e echoer
+	e := echoer{trim: &s.trim}
 	s.serveWS(w, r, func(p *wspeer.Peer) { e.pump(p) }, nil)
 }
 
