@@ -283,3 +283,20 @@ func TestServeLogBounded(t *testing.T) {
 		t.Errorf("log grew by %d bytes, %d refusals logged:\n%s", grown, strings.Count(srv.stderr.String(), "upgrade refused"), srv.stderr.String())
 	}
 }
+
+// TestServeHeartbeat: serve pings its peers (-heartbeat, 30 s by default)
+// and closes one that stops answering.
+func TestServeHeartbeat(t *testing.T) {
+	t.Parallel()
+	_, url := startServer(t, "serve", "-heartbeat", "200ms")
+	c := dial(t, url+"/echo", nil)
+	time.Sleep(time.Second) // no Poll: the pings go unanswered
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for c.ReadyState() != wspeer.StateClosed && c.Wait(ctx) == nil {
+		c.Poll()
+	}
+	if c.CloseCode() != 1011 {
+		t.Errorf("closed %d %q, want 1011 from the heartbeat", c.CloseCode(), c.CloseReason())
+	}
+}
