@@ -30,14 +30,40 @@ func asciiHost(host string) (string, bool) {
 	return strings.Join(labels, "."), false
 }
 
+// The parameters of punycode (RFC 3492 section 5).
+const (
+	pcBase, pcTmin, pcTmax = 36, 1, 26
+	pcSkew, pcDamp         = 38, 700
+	pcInitialN, pcInitialB = 128, 72
+)
+
+// pcDigit is the basic code point of a digit value (0-35).
+func pcDigit(d int) byte {
+	if d < 26 {
+		return byte('a' + d)
+	}
+	return byte('0' + d - 26)
+}
+
+// pcAdapt is the bias adaptation function (RFC 3492 section 6.1).
+func pcAdapt(delta, points int, first bool) int {
+	if first {
+		delta /= pcDamp
+	} else {
+		delta /= 2
+	}
+	delta += delta / points
+	k := 0
+	for delta > ((pcBase-pcTmin)*pcTmax)/2 {
+		delta /= pcBase - pcTmin
+		k += pcBase
+	}
+	return k + (pcBase-pcTmin+1)*delta/(delta+pcSkew)
+}
+
 // punycode encodes one label (RFC 3492 section 6.3); ok is false for an
 // ASCII label, returned unchanged, or for invalid UTF-8.
 func punycode(label string) (string, bool) {
-	const (
-		base, tmin, tmax   = 36, 1, 26
-		skew, damp         = 38, 700
-		initialN, initialB = 128, 72
-	)
 	runes := []rune(label)
 	if len(runes) > 63 {
 		return label, false // longer than any DNS label; the encoding is quadratic
@@ -58,27 +84,7 @@ func punycode(label string) (string, bool) {
 	if b > 0 {
 		out = append(out, '-')
 	}
-	digit := func(d int) byte {
-		if d < 26 {
-			return byte('a' + d)
-		}
-		return byte('0' + d - 26)
-	}
-	adapt := func(delta, points int, first bool) int {
-		if first {
-			delta /= damp
-		} else {
-			delta /= 2
-		}
-		delta += delta / points
-		k := 0
-		for delta > ((base-tmin)*tmax)/2 {
-			delta /= base - tmin
-			k += base
-		}
-		return k + (base-tmin+1)*delta/(delta+skew)
-	}
-	n, delta, bias, h := initialN, 0, initialB, b
+	n, delta, bias, h := pcInitialN, 0, pcInitialB, b
 	for h < len(runes) {
 		m := int(^uint(0) >> 1)
 		for _, r := range runes {
@@ -96,16 +102,16 @@ func punycode(label string) (string, bool) {
 				continue
 			}
 			q := delta
-			for k := base; ; k += base {
-				t := min(max(k-bias, tmin), tmax)
+			for k := pcBase; ; k += pcBase {
+				t := min(max(k-bias, pcTmin), pcTmax)
 				if q < t {
 					break
 				}
-				out = append(out, digit(t+(q-t)%(base-t)))
-				q = (q - t) / (base - t)
+				out = append(out, pcDigit(t+(q-t)%(pcBase-t)))
+				q = (q - t) / (pcBase - t)
 			}
-			out = append(out, digit(q))
-			bias = adapt(delta, h+1, h == b)
+			out = append(out, pcDigit(q))
+			bias = pcAdapt(delta, h+1, h == b)
 			delta = 0
 			h++
 		}

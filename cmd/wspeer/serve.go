@@ -23,10 +23,9 @@ import (
 //go:embed web
 var web embed.FS
 
-func runServe(args []string) int {
-	fs := newFlagSet("serve", "",
-		`Serves a chat page at / and two WebSocket endpoints, over net/http:
-`+chatHelp+`
+// serveHelp is serve's -h text.
+const serveHelp = `Serves a chat page at / and two WebSocket endpoints, over net/http:
+` + chatHelp + `
   /echo  every message is sent back with its type (text or binary) unchanged.
 
 Browsers' Origin must match the host, or one of the -origin patterns
@@ -37,7 +36,10 @@ name was rebound to 127.0.0.1 (DNS rebinding) gets 403; on another address,
 -allow-host, when given, lists every host allowed. Request heads above
 -max-head get 431; idle peers are pinged every -heartbeat. On start it prints
 "listening on ws://HOST:PORT" and the page's http:// URL on stdout; logs go to
-stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
+stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`
+
+func runServe(args []string) int {
+	fs := newFlagSet("serve", "", serveHelp,
 		"wspeer serve -listen 127.0.0.1:8080   # then open http://127.0.0.1:8080 in two tabs")
 	var sf serverFlags
 	sf.register(fs.FlagSet, "127.0.0.1:8080", 1<<20, "https:// and wss://")
@@ -84,14 +86,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	hard, cancelHard := context.WithCancel(context.Background())
 	defer cancelHard()
 	s.hard = hard
-	srv := &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		// net/http reads up to 4 KiB more than this before refusing with
-		// 431; the Upgrader then applies -max-head to what it parsed.
-		MaxHeaderBytes: int(sf.maxHead),
-		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := s.httpServer(int(sf.maxHead))
 	httpScheme := "http"
 	if tlsConf != nil {
 		httpScheme = "https"
@@ -111,6 +106,19 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	}
 	s.shutdown(srv, cancelHard)
 	return exitOK
+}
+
+// httpServer is the http.Server in front of the routes: heads bounded in
+// time and size.
+func (s *server) httpServer(maxHead int) *http.Server {
+	return &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// net/http reads up to 4 KiB more than this before refusing with
+		// 431; the Upgrader then applies -max-head to what it parsed.
+		MaxHeaderBytes: maxHead,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 }
 
 // shutdown stops accepting, closes every peer with 1001 and waits for their
