@@ -55,15 +55,16 @@ func newBothPaths(t *testing.T, u *Upgrader, setup func(*Peer)) *bothPaths {
 	return b
 }
 
-// exchange sends a raw request to addr and returns the response status (0
-// when none could be read) and the response.
+// rawStatus sends a raw request to addr and returns the response status (0
+// when none could be read). An upgraded connection stays open until the
+// test ends, so that the server's peer is seen OPEN.
 func rawStatus(t *testing.T, addr, req string) int {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(testTimeout))
 	if _, err := c.Write([]byte(req)); err != nil {
 		return 0
