@@ -33,26 +33,16 @@ func TestChatPage(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(testPage(t, `<script>window.wspeerTestSay = "hello from wasm";</script>`)))
 	})
-	mux.HandleFunc("GET /chat", func(w http.ResponseWriter, r *http.Request) {
-		p, err := wspeer.Upgrade(w, r)
-		if err != nil {
-			t.Errorf("upgrade: %v", err)
-			return
-		}
-		defer p.Close(-1, "")
-		ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
-		defer cancel()
-		for p.Wait(ctx) == nil {
-			p.Poll()
-			if msg, err := p.GetPacket(); err == nil && p.WasStringPacket() {
-				p.SendText("welcome")
-				select {
-				case got <- string(msg):
-				default:
-				}
+	mux.HandleFunc("GET /chat", chatHandler(t, time.Minute, nil, func(p *wspeer.Peer, msg []byte) bool {
+		if p.WasStringPacket() {
+			p.SendText("welcome")
+			select {
+			case got <- string(msg):
+			default:
 			}
 		}
-	})
+		return false
+	}))
 	ln := listenHTTP(t)
 	serveHTTP(t, ln, mux)
 	startChromium(t, chromium, "http://"+ln.Addr().String()+"/wasm/")
@@ -91,24 +81,10 @@ func TestChatPageIgnoresSayQuery(t *testing.T) {
 	got := make(chan string, 1)
 	mux := http.NewServeMux()
 	mux.Handle("/wasm/", http.StripPrefix("/wasm", wasmassets.Handler()))
-	mux.HandleFunc("GET /chat", func(w http.ResponseWriter, r *http.Request) {
-		p, err := wspeer.Upgrade(w, r)
-		if err != nil {
-			t.Errorf("upgrade: %v", err)
-			return
-		}
-		defer p.Close(-1, "")
-		opened <- struct{}{}
-		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-		defer cancel()
-		for p.Wait(ctx) == nil {
-			p.Poll()
-			if msg, err := p.GetPacket(); err == nil {
-				got <- string(msg)
-				return
-			}
-		}
-	})
+	mux.HandleFunc("GET /chat", chatHandler(t, 10*time.Second, opened, func(_ *wspeer.Peer, msg []byte) bool {
+		got <- string(msg)
+		return true
+	}))
 	ln := listenHTTP(t)
 	serveHTTP(t, ln, mux)
 	startChromium(t, chromium, "http://"+ln.Addr().String()+"/wasm/?say=attacker+text")
@@ -121,5 +97,29 @@ func TestChatPageIgnoresSayQuery(t *testing.T) {
 	case msg := <-got:
 		t.Errorf("the page sent %q from its URL", msg)
 	case <-time.After(3 * time.Second):
+	}
+}
+
+// chatHandler upgrades /chat, signals opened (if not nil), and calls each
+// for every message until it returns true or timeout passes.
+func chatHandler(t *testing.T, timeout time.Duration, opened chan<- struct{}, each func(*wspeer.Peer, []byte) bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := wspeer.Upgrade(w, r)
+		if err != nil {
+			t.Errorf("upgrade: %v", err)
+			return
+		}
+		defer p.Close(-1, "")
+		if opened != nil {
+			opened <- struct{}{}
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		for p.Wait(ctx) == nil {
+			p.Poll()
+			if msg, err := p.GetPacket(); err == nil && each(p, msg) {
+				return
+			}
+		}
 	}
 }
