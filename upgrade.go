@@ -60,8 +60,10 @@ type Upgrader struct {
 	// (WWW-Authenticate, say) go with any refusal.
 	Accept func(r *http.Request) error
 	// NewPeer returns the peer to accept into, a new one on each call: its
-	// budgets, timeouts, heartbeat, SupportedProtocols and HandshakeHeaders
-	// apply. nil means NewPeer.
+	// budgets, timeouts, heartbeat, SupportedProtocols, HandshakeHeaders,
+	// MaxHandshakeSize and KeepRequestHeaders apply. It is called before the
+	// request is checked (the head limit is the peer's), so also for requests
+	// that are then refused. nil means NewPeer.
 	NewPeer func() *Peer
 }
 
