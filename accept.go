@@ -58,6 +58,7 @@ func (p *Peer) coreConfigLocked() proto.ConnConfig {
 		HeartbeatInterval: s.heartbeat,
 		CloseTimeout:      s.closeTimeout,
 		HandshakeTimeout:  s.handshakeTimeout,
+		MaxHeadSize:       s.maxHead,
 		Protocols:         s.protocols,
 		Header:            s.header,
 		Negotiators:       s.negotiators(),
@@ -71,12 +72,11 @@ func (p *Peer) openedLocked(hs *proto.HandshakeInfo) {
 		p.respHeader = hs.ResponseHeader
 	}
 	if hs.RequestHead != nil {
-		scheme := "ws://"
-		if _, ok := p.conn.(*tls.Conn); ok {
-			scheme = "wss://"
-		}
-		p.requestedURL = scheme + hs.Host + hs.Target
-		p.reqHead = hs.RequestHead
+		_, secure := p.conn.(*tls.Conn)
+		p.requestedURL = proto.RequestURL(secure, hs.Host, hs.Target)
+		p.reqHead = keptHead(hs.RequestHead, p.cfg.keepHeaders)
+		// The peer takes the head over: the core keeps no copy of its own.
+		hs.RequestHead = nil
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -103,7 +104,7 @@ func dialTarget(ctx context.Context, t *target, tlsCfg *tls.Config, s settings) 
 	var conn net.Conn
 	for _, ip := range addrs {
 		d := net.Dialer{Timeout: s.dialTimeout}
-		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port))) // with its zone
 		if err == nil {
 			conn = c
 			break
@@ -139,10 +140,10 @@ func dialTarget(ctx context.Context, t *target, tlsCfg *tls.Config, s settings) 
 }
 
 // resolve returns the host's addresses in the resolver's order (an IP literal
-// is its own single address).
-func resolve(ctx context.Context, host string, timeout time.Duration) ([]net.IP, error) {
-	if ip := net.ParseIP(host); ip != nil {
-		return []net.IP{ip}, nil
+// is its own single address, an IPv6 zone such as fe80::1%eth0 kept).
+func resolve(ctx context.Context, host string, timeout time.Duration) ([]net.IPAddr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []net.IPAddr{{IP: a.WithZone("").AsSlice(), Zone: a.Zone()}}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -153,11 +154,7 @@ func resolve(ctx context.Context, host string, timeout time.Duration) ([]net.IP,
 	if len(addrs) == 0 {
 		return nil, errors.New("no addresses")
 	}
-	ips := make([]net.IP, len(addrs))
-	for i, a := range addrs {
-		ips[i] = a.IP
-	}
-	return ips, nil
+	return addrs, nil
 }
 
 // clientTLSConfig returns the configuration for a wss:// connection to host:

@@ -108,6 +108,9 @@ var (
 	// Origin is neither the request's host nor allowed by
 	// Upgrader.OriginPatterns (cross-site WebSocket hijacking protection).
 	ErrForbiddenOrigin = errors.New("wspeer: origin not allowed")
+	// ErrForbiddenHost reports an upgrade refused with 403 because its host
+	// is not allowed by Upgrader.AllowedHosts (DNS rebinding protection).
+	ErrForbiddenHost = errors.New("wspeer: host not allowed")
 	// ErrBadRequest reports an opening handshake request that is not a valid
 	// WebSocket upgrade; it was answered with 400, 405, 426, 431 or 505.
 	ErrBadRequest = proto.ErrBadRequest

@@ -14,8 +14,7 @@ type outcome struct {
 	closeErr     error
 	protocol     string
 	requestedURL string
-	reqHeader    http.Header // from net/http (Upgrader)
-	reqHead      []byte      // the request head (AcceptStream), parsed on demand
+	reqHead      []byte // the request head, parsed on demand
 	respHeader   http.Header
 	lastString   bool // the last packet GetPacket returned was text
 }
@@ -62,7 +61,8 @@ func (p *Peer) SelectedProtocol() string {
 }
 
 // RequestedURL returns, on a client, the URL as given to ConnectToURL; on a
-// server, the scheme (ws:// or wss://), the Host header and the request target.
+// server, the scheme (ws:// or wss://), the request's host (its Host header,
+// or an absolute-form target's authority) and the target's path and query.
 func (p *Peer) RequestedURL() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -74,12 +74,12 @@ func (p *Peer) RequestedURL() string {
 func (p *Peer) RequestHeader() http.Header {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.reqHeader == nil && p.reqHead != nil {
+	if p.reqHead != nil {
 		if req, err := proto.ParseRequest(p.reqHead); err == nil {
 			return req.Header
 		}
 	}
-	return p.reqHeader.Clone()
+	return nil
 }
 
 // ResponseHeader returns a client peer's opening handshake response headers

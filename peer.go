@@ -55,6 +55,21 @@ type Peer struct {
 	HandshakeTimeout time.Duration
 	// CloseTimeout bounds the closing handshake after a close frame is sent.
 	CloseTimeout time.Duration
+	// MaxHandshakeSize bounds the opening handshake's HTTP head in bytes: the
+	// request a server reads (a bigger one is answered 431 Request Header
+	// Fields Too Large) or the response a client reads. 0 means
+	// DefaultMaxHandshakeSize (8 KiB). The Upgrader applies it to the size of
+	// the request as net/http parsed it (see Upgrader.Upgrade). The browser
+	// build ignores it.
+	MaxHandshakeSize int
+	// KeepRequestHeaders chooses the request headers a server peer keeps
+	// for RequestHeader. nil keeps the whole request head (up to
+	// MaxHandshakeSize bytes) for the connection's life; a list keeps only
+	// the headers it names (case-insensitive) besides the handshake's own
+	// (Host, Upgrade, Connection, Sec-WebSocket-Key and -Version), and an
+	// empty non-nil list only those: a server holding many connections then
+	// does not hold their heads. The browser build ignores it.
+	KeepRequestHeaders []string
 	// Compression enables permessage-deflate (RFC 7692): a client offers it and
 	// a server accepts a client's offer. Off by default, as in Godot. The
 	// inbound budget counts inflated bytes. The browser negotiates

@@ -93,7 +93,7 @@ func TestServerRejectsBadRequests(t *testing.T) {
 		{"no version", base("Sec-WebSocket-Version:", ""), 426},
 		{"version 8", base("Sec-WebSocket-Version:", "Sec-WebSocket-Version: 8"), 426},
 		{"POST", strings.Replace(base("", ""), "GET", "POST", 1), 405},
-		{"HTTP/1.0", strings.Replace(base("", ""), "HTTP/1.1", "HTTP/1.0", 1), 505},
+		{"HTTP/1.0", strings.Replace(base("", ""), "HTTP/1.1", "HTTP/1.0", 1), 400},
 		{"headers too large", "GET / HTTP/1.1\r\nX: " + strings.Repeat("a", 9000) + "\r\n\r\n", 431},
 	}
 	for _, tt := range tests {

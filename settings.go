@@ -17,6 +17,8 @@ type settings struct {
 	dialTimeout               time.Duration
 	handshakeTimeout          time.Duration
 	closeTimeout              time.Duration
+	maxHead                   int
+	keepHeaders               []string // nil: all
 	compression               bool
 	threshold                 int
 	proxy                     func(*http.Request) (*url.URL, error)
@@ -34,6 +36,8 @@ func (p *Peer) settingsLocked() (settings, error) {
 		dialTimeout:      p.DialTimeout,
 		handshakeTimeout: p.HandshakeTimeout,
 		closeTimeout:     p.CloseTimeout,
+		maxHead:          p.MaxHandshakeSize,
+		keepHeaders:      slices.Clone(p.KeepRequestHeaders),
 		compression:      p.Compression,
 		threshold:        p.CompressionThreshold,
 		proxy:            p.Proxy,
@@ -49,6 +53,8 @@ func (p *Peer) settingsLocked() (settings, error) {
 		return s, fmt.Errorf("%w: negative HeartbeatInterval", ErrInvalidParameter)
 	case s.dialTimeout <= 0 || s.handshakeTimeout <= 0 || s.closeTimeout <= 0:
 		return s, fmt.Errorf("%w: timeouts must be positive", ErrInvalidParameter)
+	case s.maxHead < 0:
+		return s, fmt.Errorf("%w: negative MaxHandshakeSize", ErrInvalidParameter)
 	case s.threshold < 0:
 		return s, fmt.Errorf("%w: negative CompressionThreshold", ErrInvalidParameter)
 	}
@@ -61,6 +67,9 @@ func (p *Peer) settingsLocked() (settings, error) {
 		if slices.Contains(s.protocols[:i], pr) {
 			return s, fmt.Errorf("%w: subprotocol %q offered twice", ErrInvalidParameter, pr)
 		}
+	}
+	if s.maxHead == 0 {
+		s.maxHead = DefaultMaxHandshakeSize
 	}
 	return s, checkHandshakeHeaders(s.header)
 }

@@ -63,8 +63,8 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool) error {
 // TLSOptions.server. Use it with tls.Server or tls.NewListener and give the
 // resulting *tls.Conn to AcceptStream, or set it as an http.Server's TLSConfig
 // in front of an Upgrader. It offers only HTTP/1.1 through ALPN, because the
-// WebSocket handshake of RFC 6455 needs HTTP/1.1. Passing it to ConnectToURL
-// fails with ErrInvalidParameter.
+// WebSocket handshake of RFC 6455 needs HTTP/1.1. To ask clients for
+// certificates (mutual TLS), set ClientAuth and ClientCAs on the result.
 func TLSServer(cert tls.Certificate) *tls.Config {
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
@@ -73,9 +73,10 @@ func TLSServer(cert tls.Certificate) *tls.Config {
 	}
 }
 
-// isServerConfig reports whether cfg is meant for a server: it has
-// certificates but nothing that identifies a server to verify.
+// isServerConfig reports whether cfg can only serve: it asks for or
+// verifies client certificates (ClientAuth, ClientCAs) or picks a
+// configuration per client hello (GetConfigForClient). Certificates alone
+// are a client's own for mutual TLS, and are accepted.
 func isServerConfig(cfg *tls.Config) bool {
-	return cfg != nil && (len(cfg.Certificates) > 0 || cfg.GetCertificate != nil || cfg.ClientCAs != nil) &&
-		cfg.RootCAs == nil && cfg.ServerName == "" && !cfg.InsecureSkipVerify
+	return cfg != nil && (cfg.ClientAuth != tls.NoClientCert || cfg.ClientCAs != nil || cfg.GetConfigForClient != nil)
 }

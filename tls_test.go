@@ -86,7 +86,7 @@ func (ca *testCA) leaf(t testing.TB, notAfter time.Time, names ...string) tls.Ce
 		NotBefore:    notBefore,
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	for _, n := range names {
 		if ip := net.ParseIP(n); ip != nil {
@@ -387,14 +387,52 @@ func TestTLSServerNameOverride(t *testing.T) {
 	connectFail(t, "wss://"+addr+"/", wspeer.TLSClient(ca.pool, ""))
 }
 
+// Configurations that can only serve are refused by ConnectToURL (issue 15
+// item 8).
 func TestTLSServerConfigRefusedByConnect(t *testing.T) {
-	cfg := wspeer.TLSServer((*testCA)(nil).leaf(t, time.Time{}, "127.0.0.1"))
-	c := wspeer.NewPeer()
-	if err := c.ConnectToURL("wss://127.0.0.1:1/", cfg); !errors.Is(err, wspeer.ErrInvalidParameter) {
-		t.Fatalf("got %v, want ErrInvalidParameter", err)
+	leaf := (*testCA)(nil).leaf(t, time.Time{}, "127.0.0.1")
+	for name, mutate := range map[string]func(*tls.Config){
+		"ClientAuth": func(c *tls.Config) { c.ClientAuth = tls.RequireAnyClientCert },
+		"ClientCAs":  func(c *tls.Config) { c.ClientCAs = x509.NewCertPool() },
+		"GetConfigForClient": func(c *tls.Config) {
+			c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) { return nil, nil }
+		},
+	} {
+		cfg := wspeer.TLSServer(leaf)
+		mutate(cfg)
+		c := wspeer.NewPeer()
+		if err := c.ConnectToURL("wss://127.0.0.1:1/", cfg); !errors.Is(err, wspeer.ErrInvalidParameter) {
+			t.Errorf("%s: got %v, want ErrInvalidParameter", name, err)
+		}
+		if c.ReadyState() != wspeer.StateClosed {
+			t.Errorf("%s: state %v", name, c.ReadyState())
+		}
 	}
-	if c.ReadyState() != wspeer.StateClosed {
-		t.Fatalf("state %v", c.ReadyState())
+}
+
+// Mutual TLS: a client configuration with its own certificate connects to a
+// server that requires and verifies one; without it the server refuses
+// (issue 15 item 8, F8).
+func TestTLSMutual(t *testing.T) {
+	ca := newTestCA(t)
+	srv := wspeer.TLSServer(ca.leaf(t, time.Time{}, "127.0.0.1"))
+	srv.ClientAuth, srv.ClientCAs = tls.RequireAndVerifyClientCert, ca.pool
+	addr, _ := tlsEchoServer(t, srv, nil)
+	cli := wspeer.TLSClient(ca.pool, "")
+	cli.Certificates = []tls.Certificate{ca.leaf(t, time.Time{}, "client.example.test")}
+	c := wspeer.NewPeer()
+	if err := c.ConnectToURL("wss://"+addr+"/", cli); err != nil {
+		t.Fatal(err)
+	}
+	echoOnce(t, c, "hello with a client certificate")
+	closeClean(t, c)
+	c = wspeer.NewPeer()
+	if err := c.ConnectToURL("wss://"+addr+"/", wspeer.TLSClient(ca.pool, "")); err != nil {
+		t.Fatal(err)
+	}
+	drive(t, c, 5*time.Second, closed(c))
+	if err := c.CloseError(); !errors.Is(err, wspeer.ErrHandshake) || !strings.Contains(err.Error(), "certificate required") {
+		t.Errorf("without a client certificate: %v", err)
 	}
 }
 

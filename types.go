@@ -55,4 +55,8 @@ const (
 	// DefaultCompressionThreshold: below this many bytes, deflate's framing
 	// costs more than it saves.
 	DefaultCompressionThreshold = 128
+	// DefaultMaxHandshakeSize bounds an opening handshake's HTTP head when
+	// MaxHandshakeSize is 0: what most servers allow, far more than a
+	// WebSocket handshake needs.
+	DefaultMaxHandshakeSize = 8192
 )

@@ -31,7 +31,9 @@ type Upgrader struct {
 	// handshake manages (Upgrade, Connection, Sec-WebSocket-*...) are refused.
 	Header http.Header
 	// OriginPatterns allows more Origin hosts besides the request's own
-	// Host: path.Match patterns matched against the Origin's host[:port],
+	// host (its Host header, or the authority of an absolute-form target,
+	// which replaces it: the same host RequestedURL and AllowedHosts see):
+	// path.Match patterns matched against the Origin's host[:port],
 	// case-insensitively, such as "example.com", "*.example.com" or
 	// "localhost:*".
 	OriginPatterns []string
@@ -41,6 +43,15 @@ type Upgrader struct {
 	// credentials (cross-site WebSocket hijacking). Set it only when requests
 	// are authenticated by other means, or check Origin in Accept.
 	InsecureSkipOriginCheck bool
+	// AllowedHosts, when not empty, lists the hosts the server answers to:
+	// path.Match patterns matched case-insensitively against the request's
+	// host name (without port; an IPv6 literal without brackets) and against
+	// its host:port, such as "localhost", "127.0.0.1", "::1" or
+	// "*.example.com". Other hosts get 403 Forbidden and an error matching
+	// ErrForbiddenHost. A server on a loopback address should list its
+	// loopback names: the Origin check compares Origin with the client's Host,
+	// so a page whose name was rebound to 127.0.0.1 (DNS rebinding) passes it.
+	AllowedHosts []string
 	// Accept, when set, decides about a request that passed the protocol and
 	// Origin checks, before anything is written: it can read the headers
 	// (cookies, Authorization), the URL and the remote address. nil accepts;
@@ -49,8 +60,10 @@ type Upgrader struct {
 	// (WWW-Authenticate, say) go with any refusal.
 	Accept func(r *http.Request) error
 	// NewPeer returns the peer to accept into, a new one on each call: its
-	// budgets, timeouts, heartbeat, SupportedProtocols and HandshakeHeaders
-	// apply. nil means NewPeer.
+	// budgets, timeouts, heartbeat, SupportedProtocols, HandshakeHeaders,
+	// MaxHandshakeSize and KeepRequestHeaders apply. It is called before the
+	// request is checked (the head limit is the peer's), so also for requests
+	// that are then refused. nil means NewPeer.
 	NewPeer func() *Peer
 }
 
@@ -74,7 +87,18 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
 // first frames. The caller must not use w after a nil error.
 //
 // The peer's RequestHeader has the request's headers, and RequestedURL is
-// ws:// (wss:// over TLS) followed by the Host and the request target.
+// ws:// (wss:// over TLS) with the request's host and the target's path and
+// query. The peer keeps the request only as the head rebuilt from what
+// net/http parsed (parsed again on demand), never the *http.Request.
+//
+// The new peer's MaxHandshakeSize bounds that rebuilt head: the request line,
+// "Host: " and the host, and each header as "Name: value" with its CRLF,
+// plus the final CRLF. It is what the client sent minus the whitespace
+// net/http trims around values and joins folded lines with, so the bytes on
+// the wire may exceed it by that whitespace. A bigger head is answered 431.
+// net/http reads the head before the handler runs, bounded by the
+// http.Server's MaxHeaderBytes (1 MiB by default): set it near the same
+// limit, so that such heads are refused before they are read whole.
 //
 // The peer outlives the handler. Drive it in the handler itself (net/http
 // gives each request its own goroutine) or on a context of the server's
@@ -82,13 +106,13 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
 // the handler returns, Wait then returns at once, and the peer is left OPEN
 // with nothing driving it.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
-	req, err := u.check(w, r)
-	if err != nil {
-		return nil, err
-	}
 	p, s, err := u.peer()
 	if err != nil {
 		return nil, internalError(w, err)
+	}
+	req, head, err := u.check(w, r, s.maxHead)
+	if err != nil {
+		return nil, err
 	}
 	protocol, header, err := u.answer(req, s)
 	if err != nil {
@@ -100,39 +124,42 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error
 	if err != nil {
 		return nil, err
 	}
-	scheme := "ws://"
-	if r.TLS != nil {
-		scheme = "wss://"
-	}
-	if err := p.attachOpen(conn, buffered, protocol, scheme+r.Host+req.Target, req.Header, codec); err != nil {
+	requested := proto.RequestURL(r.TLS != nil, req.Host, req.Target)
+	if err := p.attachOpen(conn, buffered, protocol, requested, head, codec); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// check applies the request grammar, the Origin policy and the Accept hook;
-// a refused request is answered through w.
-func (u *Upgrader) check(w http.ResponseWriter, r *http.Request) (*proto.Request, error) {
-	req, err := parseUpgradeRequest(r)
+// check applies the head limit, the request grammar, the host and Origin
+// policies and the Accept hook; a refused request is answered through w. It
+// returns the parsed request and its head.
+func (u *Upgrader) check(w http.ResponseWriter, r *http.Request, maxHead int) (*proto.Request, []byte, error) {
+	req, head, err := parseUpgradeRequest(r, maxHead)
 	if err != nil {
 		he := proto.AsHTTPError(err)
-		return nil, refuse(w, &RejectError{Status: he.Status, Msg: he.Msg, Err: he})
+		return nil, nil, refuse(w, &RejectError{Status: he.Status, Msg: he.Msg, Err: he})
 	}
-	if ok, err := u.originAllowed(r); err != nil {
-		return nil, internalError(w, err)
+	if ok, err := u.hostAllowed(req.Host); err != nil {
+		return nil, nil, internalError(w, err)
 	} else if !ok {
-		return nil, refuse(w, &RejectError{Status: http.StatusForbidden, Msg: "origin not allowed", Err: ErrForbiddenOrigin})
+		return nil, nil, refuse(w, &RejectError{Status: http.StatusForbidden, Msg: "host not allowed", Err: ErrForbiddenHost})
+	}
+	if ok, err := u.originAllowed(r, req.Host); err != nil {
+		return nil, nil, internalError(w, err)
+	} else if !ok {
+		return nil, nil, refuse(w, &RejectError{Status: http.StatusForbidden, Msg: "origin not allowed", Err: ErrForbiddenOrigin})
 	}
 	if u.Accept != nil {
 		if err := u.Accept(r); err != nil {
 			var re *RejectError
 			if !errors.As(err, &re) {
-				return nil, refuse(w, &RejectError{Status: http.StatusForbidden, Err: err})
+				return nil, nil, refuse(w, &RejectError{Status: http.StatusForbidden, Err: err})
 			}
-			return nil, refuse(w, re)
+			return nil, nil, refuse(w, re)
 		}
 	}
-	return req, nil
+	return req, head, nil
 }
 
 // peer returns the peer to upgrade to (from the NewPeer template) and its
@@ -207,8 +234,10 @@ func hijack(w http.ResponseWriter, resp []byte, timeout time.Duration) (net.Conn
 
 // parseUpgradeRequest checks r with the same parser AcceptStream uses, so
 // that both server paths accept and refuse exactly the same requests: it
-// rebuilds the request head from what net/http parsed.
-func parseUpgradeRequest(r *http.Request) (*proto.Request, error) {
+// rebuilds the request head from what net/http parsed, refuses it with 431
+// when it is larger than maxHead, and returns it (exactly sized) with the
+// parsed request.
+func parseUpgradeRequest(r *http.Request, maxHead int) (*proto.Request, []byte, error) {
 	target := r.RequestURI
 	if target == "" && r.URL != nil {
 		target = r.URL.RequestURI()
@@ -224,25 +253,45 @@ func parseUpgradeRequest(r *http.Request) (*proto.Request, error) {
 	b = append(b, "\r\nHost: "...)
 	b = append(b, r.Host...)
 	b = append(b, "\r\n"...)
+	for _, te := range r.TransferEncoding {
+		// net/http moves Transfer-Encoding out of the header map.
+		b = appendHeaderLine(b, "Transfer-Encoding", te, maxHead)
+	}
 	for k, vs := range r.Header {
 		if http.CanonicalHeaderKey(k) == "Host" {
 			continue // net/http keeps it in r.Host
 		}
 		for _, v := range vs {
-			b = append(b, k...)
-			b = append(b, ": "...)
-			b = append(b, v...)
-			b = append(b, "\r\n"...)
+			b = appendHeaderLine(b, k, v, maxHead)
 		}
 	}
 	b = append(b, "\r\n"...)
-	return proto.ParseRequest(b)
+	if len(b) > maxHead {
+		return nil, nil, proto.ErrHeadTooLarge
+	}
+	req, err := proto.ParseRequest(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return req, append([]byte(nil), b...), nil
+}
+
+// appendHeaderLine appends "name: value\r\n", unless b already holds more
+// than limit bytes: a head that is refused anyway is not copied further.
+func appendHeaderLine(b []byte, name, value string, limit int) []byte {
+	if len(b) > limit {
+		return b
+	}
+	b = append(b, name...)
+	b = append(b, ": "...)
+	b = append(b, value...)
+	return append(b, "\r\n"...)
 }
 
 // originAllowed applies the Origin policy: no Origin (not a browser), the
-// request's own host, or a host matching OriginPatterns. A malformed pattern
-// is the server's error.
-func (u *Upgrader) originAllowed(r *http.Request) (bool, error) {
+// request's own host (as ParseRequest settled it), or a host matching
+// OriginPatterns. A malformed pattern is the server's error.
+func (u *Upgrader) originAllowed(r *http.Request, reqHost string) (bool, error) {
 	for _, pat := range u.OriginPatterns {
 		if _, err := path.Match(pat, ""); err != nil {
 			return false, fmt.Errorf("%w: origin pattern %q: %w", ErrInvalidParameter, pat, err)
@@ -263,7 +312,7 @@ func (u *Upgrader) originAllowed(r *http.Request) (bool, error) {
 		return false, nil // includes "null", the opaque origin of sandboxed pages and files
 	}
 	host := strings.ToLower(o.Host)
-	if host == strings.ToLower(r.Host) {
+	if host == strings.ToLower(reqHost) {
 		return true, nil
 	}
 	for _, pat := range u.OriginPatterns {
@@ -340,13 +389,13 @@ func internalError(w http.ResponseWriter, err error) error {
 // attachOpen makes p an OPEN server peer on conn, whose opening handshake was
 // done elsewhere (Upgrade wrote the 101 response). buffered are bytes already
 // read from conn after the request: the first frames.
-func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL string, reqHeader http.Header, codec proto.ExtensionCodec) error {
+func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL string, reqHead []byte, codec proto.ExtensionCodec) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.startServerLocked(conn); err != nil {
 		return err
 	}
-	p.protocol, p.requestedURL, p.reqHeader = protocol, requestedURL, reqHeader
+	p.protocol, p.requestedURL, p.reqHead = protocol, requestedURL, keptHead(reqHead, p.cfg.keepHeaders)
 	cfg := p.coreConfigLocked()
 	cfg.Role, cfg.Extension = proto.RoleServer, codec
 	if len(buffered) > 0 {

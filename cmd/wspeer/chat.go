@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/wspeer/wspeer"
 	"github.com/wspeer/wspeer/hub"
@@ -22,20 +23,24 @@ const chatHelp = `  /chat  chat room "lobby"; /chat/NAME is room NAME (1 to 64 l
          reconnect. With -nats URL, rooms are shared with every serve node
          linked to that NATS server (see "Scaling out" in the README); while
          NATS is unreachable, local chat goes on and the link reconnects by
-         itself. GET /cluster tells the page {"nats": "off"|"up"|"down"}.`
+         itself. GET /cluster tells the page {"nats": "off"|"up"|"down"}.
+         A peer sending more than -chat-rate messages per second (20 by
+         default), averaged over bursts of twice as many, is closed with
+         1008 "message rate exceeded".`
 
 // chat is serve's /chat: rooms on a hub, linked to other nodes through NATS
 // when -nats is given.
 type chat struct {
 	hub  *hub.Hub
 	link *natsbackplane.Backplane // nil without -nats
+	rate float64                  // messages per second per peer (0: no limit)
 }
 
 // newChat returns the chat rooms, joined to the NATS cluster at natsURL if
 // it is not empty. The server need not be up yet: the link comes up by
 // itself.
-func newChat(log *slog.Logger, natsURL string) (*chat, error) {
-	c := &chat{}
+func newChat(log *slog.Logger, natsURL string, rate float64) (*chat, error) {
+	c := &chat{rate: rate}
 	opts := hub.Options{
 		Slow: hub.CloseSlow,
 		OnDrop: func(room string, p *wspeer.Peer, err error) {
@@ -88,6 +93,7 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var joined *wspeer.Peer
+	limit := newRateLimit(s.chat.rate, time.Now())
 	s.serveWS(w, r, func(p *wspeer.Peer) {
 		if joined == nil {
 			// On the first call, before the "open" log line and the first
@@ -109,6 +115,10 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 				p.Close(1003, "chat accepts text messages only")
 				return
 			}
+			if !limit.allow(time.Now()) {
+				p.Close(1008, "message rate exceeded")
+				return
+			}
 			err = s.chat.hub.Broadcast(room, p, hub.Message{Data: msg})
 			if err != nil && !errors.Is(err, hub.ErrPublish) {
 				s.log.Error("broadcast", "room", room, "err", err)
@@ -116,10 +126,11 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 			// ErrPublish: the local peers have it; natsbackplane counts
 			// and logs the link's trouble itself.
 		}
+	}, func() {
+		if joined != nil {
+			s.chat.hub.Leave(room, joined)
+		}
 	})
-	if joined != nil {
-		s.chat.hub.Leave(room, joined)
-	}
 }
 
 // serveCluster answers GET /cluster with the state of the NATS link, for the

@@ -39,7 +39,8 @@ func startCluster(t *testing.T, n int) *cluster {
 
 func (c *cluster) addNode(t *testing.T) int {
 	t.Helper()
-	p, url := startServer(t, "serve", "-nats", c.nats.URL())
+	// The order tests send bursts far above the chat's message rate limit.
+	p, url := startServer(t, "serve", "-nats", c.nats.URL(), "-chat-rate", "0")
 	c.nodes, c.urls = append(c.nodes, p), append(c.urls, url)
 	return len(c.urls) - 1
 }

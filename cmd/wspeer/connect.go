@@ -36,7 +36,10 @@ const connectHelp = `An interactive client in the style of websocat. Each line r
 sent as one message (text, or binary with -binary; the newline is not sent),
 and each message received is printed to stdout: a text message as is, on its
 own line; a binary message as "[binary N bytes] HEX" with the hex of its first
-256 bytes ("..." marks the rest). "connected to URL" goes to stderr when the
+256 bytes ("..." marks the rest). On a terminal, control characters in text
+and in the close reason (ESC, CR, C1 controls...) are shown as \xHH or
+\u00HH escapes, so that a server cannot drive the terminal; piped output,
+or any output with -raw, is the server's text byte for byte. "connected to URL" goes to stderr when the
 connection opens, with the subprotocol and whether permessage-deflate was
 negotiated. A URL without a scheme gets ws://, with a note on stderr.
 
@@ -71,6 +74,7 @@ type connectOptions struct {
 	echo       *bool
 	maxMessage byteSize
 	compress   *bool
+	raw        *bool
 	gv         *godotVar
 }
 
@@ -88,6 +92,7 @@ func runConnect(args []string) int {
 	o.maxMessage = byteSize(defaultMaxMessage)
 	fs.Var(&o.maxMessage, "max-message", "inbound and outbound buffer `size` (largest message, longest line)")
 	o.compress = fs.Bool("compress", false, "offer permessage-deflate compression (RFC 7692)")
+	o.raw = fs.Bool("raw", false, "print received text and close reasons as is, even to a terminal")
 	o.gv = addGodotVarFlag(fs.FlagSet, "each one received prints in var_to_str text form, and each stdin line in that form is sent with put_var")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -187,7 +192,7 @@ func (s *session) run() int {
 	if !*s.o.echo {
 		go s.sendLines(os.Stdin) // not waited for: it may be blocked reading stdin
 	}
-	out := bufio.NewWriterSize(os.Stdout, 64<<10)
+	out := bufio.NewWriterSize(terminalSafe(os.Stdout, *s.o.raw), 64<<10)
 	var e echoer
 	wasOpen := false
 	// The peer's own timeouts (dial, handshake, heartbeat, close) bound this
@@ -263,6 +268,7 @@ func (s *session) status() int {
 	case !s.weClosed.Load() && code != 1000 && code != 1005:
 		status = exitCloseCode
 	}
+	reason = safeText(reason, !*s.o.raw && isTerminal(os.Stderr))
 	fmt.Fprintln(os.Stderr, strings.TrimSpace(fmt.Sprintf("closed %d %s", code, reason)))
 	return status
 }

@@ -124,9 +124,10 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 	defer pl.Close()
 	var mu sync.Mutex // guards peers: the accepting goroutine adds to it
 	peers := make(map[*wspeer.Peer]*echoConn)
+	trim := &memTrimmer{}
 	go func() {
 		for c := range conns {
-			ec := &echoConn{p: newPeer(), e: echoer{convert: convert}, addr: c.RemoteAddr().String(), state: wspeer.StateConnecting}
+			ec := &echoConn{p: newPeer(), e: echoer{convert: convert, trim: trim}, addr: c.RemoteAddr().String(), state: wspeer.StateConnecting}
 			if err := ec.p.AcceptStream(c); err != nil {
 				log.Error("accept stream", "remote", ec.addr, errAttr(err))
 				continue
@@ -213,6 +214,9 @@ func (ec *echoConn) step() {
 // retried after the next Poll, and nothing more is read from the peer's queue
 // meanwhile, so the peer's inbound budget fills and TCP pushes back on the
 // sender. Call pump after each Poll.
+//
+// Its buffer grows to the largest message echoed; above maxIdleBuf it is
+// released once the queue is empty, so an idle peer holds no big buffer.
 type echoer struct {
 	buf     []byte
 	pending []byte
@@ -222,6 +226,8 @@ type echoer struct {
 	echoed int
 	// convert, when set, transforms each binary message (-godot-var).
 	convert func([]byte) ([]byte, error)
+	// trim, when set, hands the memory back once big buffers are released.
+	trim *memTrimmer
 }
 
 // pump retries a held message, then echoes queued packets until the peer's
@@ -235,6 +241,10 @@ func (e *echoer) pump(p *wspeer.Peer) bool {
 			// The buffer is reused: Send copies what it queues.
 			msg, err := p.AppendPacket(e.buf[:0])
 			if err != nil {
+				if cap(e.buf) > maxIdleBuf {
+					e.buf = nil // the queue is empty: do not hold a big message's buffer while idle
+					e.trim.released()
+				}
 				return did
 			}
 			e.buf = msg
@@ -258,6 +268,9 @@ func (e *echoer) pump(p *wspeer.Peer) bool {
 		did = true
 	}
 }
+
+// maxIdleBuf is the largest buffer an echoer keeps while its queue is empty.
+const maxIdleBuf = 64 << 10
 
 // stderrIsTerminal reports whether stderr is a terminal, for live progress
 // lines that would only clutter a log file.

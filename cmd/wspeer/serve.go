@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -22,21 +23,32 @@ import (
 //go:embed web
 var web embed.FS
 
-func runServe(args []string) int {
-	fs := newFlagSet("serve", "",
-		`Serves a chat page at / and two WebSocket endpoints, over net/http:
-`+chatHelp+`
+// serveHelp is serve's -h text.
+const serveHelp = `Serves a chat page at / and two WebSocket endpoints, over net/http:
+` + chatHelp + `
   /echo  every message is sent back with its type (text or binary) unchanged.
 
 Browsers' Origin must match the host, or one of the -origin patterns
-(path.Match syntax, e.g. "*.example.com"). On start it prints
+(path.Match syntax, e.g. "*.example.com"). Listening on a loopback address,
+the WebSocket endpoints answer only requests for a loopback name (localhost,
+127.0.0.1, [::1]) unless -allow-host adds others, so that a web page whose
+name was rebound to 127.0.0.1 (DNS rebinding) gets 403; on another address,
+-allow-host, when given, lists every host allowed. Request heads above
+-max-head get 431; idle peers are pinged every -heartbeat. On start it prints
 "listening on ws://HOST:PORT" and the page's http:// URL on stdout; logs go to
-stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
+stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`
+
+func runServe(args []string) int {
+	fs := newFlagSet("serve", "", serveHelp,
 		"wspeer serve -listen 127.0.0.1:8080   # then open http://127.0.0.1:8080 in two tabs")
 	var sf serverFlags
 	sf.register(fs.FlagSet, "127.0.0.1:8080", 1<<20, "https:// and wss://")
 	var origins stringList
 	fs.Var(&origins, "origin", "an extra allowed Origin host `pattern` (repeatable)")
+	var hosts stringList
+	fs.Var(&hosts, "allow-host", "an extra allowed Host `pattern` for the WebSocket endpoints (repeatable)")
+	heartbeat := fs.Duration("heartbeat", 30*time.Second, "ping `interval` that closes silent peers after two (0: off)")
+	chatRate := fs.Float64("chat-rate", defaultChatRate, "`messages` per second a chat peer may send, in bursts of twice as many (0: no limit)")
 	natsURL := fs.String("nats", "", "share chat rooms with the other nodes on the NATS server at `URL` (nats://host:port)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -49,7 +61,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
 	}
-	rooms, err := newChat(log, *natsURL)
+	rooms, err := newChat(log, *natsURL, *chatRate)
 	if err != nil {
 		log.Error("serve", "err", err)
 		return exitUsage
@@ -60,7 +72,12 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 		up: wspeer.Upgrader{
 			Protocols:      sf.protocols.stringList,
 			OriginPatterns: origins,
-			NewPeer:        sf.newPeer,
+			AllowedHosts:   allowedHosts(ln, hosts),
+			NewPeer: func() *wspeer.Peer {
+				p := sf.newPeer()
+				p.HeartbeatInterval = *heartbeat
+				return p
+			},
 		},
 		peers: make(map[*wspeer.Peer]struct{}),
 		chat:  rooms,
@@ -69,11 +86,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	hard, cancelHard := context.WithCancel(context.Background())
 	defer cancelHard()
 	s.hard = hard
-	srv := &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := s.httpServer(int(sf.maxHead))
 	httpScheme := "http"
 	if tlsConf != nil {
 		httpScheme = "https"
@@ -93,6 +106,19 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 	}
 	s.shutdown(srv, cancelHard)
 	return exitOK
+}
+
+// httpServer is the http.Server in front of the routes: heads bounded in
+// time and size.
+func (s *server) httpServer(maxHead int) *http.Server {
+	return &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// net/http reads up to 4 KiB more than this before refusing with
+		// 431; the Upgrader then applies -max-head to what it parsed.
+		MaxHeaderBytes: maxHead,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 }
 
 // shutdown stops accepting, closes every peer with 1001 and waits for their
@@ -123,6 +149,7 @@ type server struct {
 	wg   sync.WaitGroup
 
 	chat *chat // the /chat rooms (chat.go)
+	trim memTrimmer
 
 	mu    sync.Mutex
 	peers map[*wspeer.Peer]struct{} // every open peer, chat and echo, for shutdown
@@ -146,27 +173,36 @@ func (s *server) routes() http.Handler {
 
 // serveEcho runs one echo connection; see echoer for the backpressure.
 func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
-	var e echoer
-	s.serveWS(w, r, func(p *wspeer.Peer) { e.pump(p) })
+	e := echoer{trim: &s.trim}
+	s.serveWS(w, r, func(p *wspeer.Peer) { e.pump(p) }, nil)
 }
 
-// serveWS upgrades the request and runs the connection's Wait loop, calling
-// handle once the peer is open and after each Poll, until the peer is closed (or the shutdown grace is
-// over). Peer methods are goroutine-safe, so other connections' goroutines
-// may send to this peer meanwhile.
-func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*wspeer.Peer)) {
+// serveWS upgrades the request and starts the connection's Wait loop in a
+// goroutine of its own, calling handle once the peer is open and after each
+// Poll, until the peer is closed (or the shutdown grace is over), then done
+// (if not nil). The handler returns at once, so that net/http drops the
+// request and its buffers: an open connection keeps only its peer. Peer
+// methods are goroutine-safe, so other connections' goroutines may send to
+// this peer meanwhile.
+func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*wspeer.Peer), done func()) {
+	remote, path := r.RemoteAddr, clip(r.URL.Path)
 	p, err := s.up.Upgrade(w, r)
 	if err != nil {
-		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, errAttr(err))
+		s.log.Info("upgrade refused", "remote", remote, "path", path, errAttr(err))
 		return
 	}
 	if !s.add(p) {
 		p.Close(-1, "") // shutting down: closeAll has already run
 		return
 	}
+	go s.run(p, remote, path, handle, done)
+}
+
+// run is serveWS's connection loop.
+func (s *server) run(p *wspeer.Peer, remote, path string, handle func(*wspeer.Peer), done func()) {
 	defer s.wg.Done()
 	handle(p) // first on the open peer: chat joins its room before the "open" log line
-	s.log.Info("open", "remote", r.RemoteAddr, "path", r.URL.Path, "protocol", p.SelectedProtocol())
+	s.log.Info("open", "remote", remote, "path", path, "protocol", p.SelectedProtocol())
 	for p.Wait(s.hard) == nil {
 		p.Poll()
 		handle(p)
@@ -175,7 +211,20 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*ws
 		p.Close(-1, "")
 	}
 	s.remove(p)
-	s.log.Info("closed", "remote", r.RemoteAddr, "path", r.URL.Path, "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
+	if done != nil {
+		done()
+	}
+	s.log.Info("closed", "remote", remote, "path", path, "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
+}
+
+// allowedHosts is the Upgrader's AllowedHosts: on a loopback address the
+// loopback names and the -allow-host patterns; elsewhere the patterns alone
+// (nil: every host).
+func allowedHosts(ln net.Listener, extra []string) []string {
+	if addr, ok := ln.Addr().(*net.TCPAddr); ok && addr.IP.IsLoopback() {
+		return append(wspeer.LoopbackHosts(), extra...)
+	}
+	return extra
 }
 
 // add registers an open peer and counts it in wg; it reports false once

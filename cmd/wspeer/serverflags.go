@@ -20,6 +20,7 @@ type serverFlags struct {
 	certFile   *string
 	keyFile    *string
 	maxMessage byteSize
+	maxHead    byteSize
 	compress   *bool
 }
 
@@ -32,6 +33,8 @@ func (sf *serverFlags) register(fs *flag.FlagSet, listen string, maxMessage byte
 	sf.maxMessage = maxMessage
 	fs.Var(&sf.maxMessage, "max-message", "inbound and outbound buffer `size` per peer (largest message)")
 	sf.compress = fs.Bool("compress", false, "negotiate permessage-deflate compression (RFC 7692)")
+	sf.maxHead = wspeer.DefaultMaxHandshakeSize
+	fs.Var(&sf.maxHead, "max-head", "largest opening handshake request `size` (bigger ones get 431)")
 }
 
 // open loads the TLS configuration (nil without -tls-cert) and listens. On
@@ -71,5 +74,7 @@ func (sf *serverFlags) newPeer() *wspeer.Peer {
 	p.OutboundBufferSize = int(sf.maxMessage)
 	p.SupportedProtocols = sf.protocols.stringList
 	p.Compression = *sf.compress
+	p.MaxHandshakeSize = int(sf.maxHead)
+	p.KeepRequestHeaders = []string{} // nothing reads them: do not hold the heads
 	return p
 }

@@ -173,7 +173,13 @@ func errAttr(err error) slog.Attr {
 	if err == nil {
 		return slog.Any("err", nil)
 	}
-	return slog.String("err", errText(err))
+	// Errors may quote what a client sent: the library bounds its quotes,
+	// and this bounds the whole line.
+	msg := errText(err)
+	if len(msg) > 1024 {
+		msg = msg[:1024] + "..."
+	}
+	return slog.String("err", msg)
 }
 
 // errText is err's message with one prefix: the library's errors wrap each

@@ -11,8 +11,9 @@
 //	go generate ./internal/wasmassets
 //
 // The page expects elements #state, #log, #form, #input, #send and #reconnect.
-// A "say" query parameter (/wasm/?say=hello) is sent once connected, which
-// lets tests drive the page without a user.
+// Tests drive it without a user through a test-only page that sets the global
+// wspeerTestSay to a string, sent once connected. Nothing in the shipped page
+// or its URL sets it: a link cannot make a visitor say anything.
 package main
 
 import (
@@ -58,7 +59,7 @@ func main() {
 		scheme = "wss://"
 	}
 	url := scheme + loc.Get("host").String() + "/chat"
-	say := js.Global().Get("URLSearchParams").New(loc.Get("search")).Call("get", "say")
+	say := js.Global().Get("wspeerTestSay")
 
 	p := wspeer.NewPeer()
 	// The submit handler runs on a goroutine of the browser's event loop:
@@ -101,7 +102,7 @@ func main() {
 			setState("open", "connected")
 			add("system", "", "Connected to "+url+" (Go/wasm client)")
 			byID("input").Call("focus")
-			if !say.IsNull() {
+			if say.Type() == js.TypeString {
 				if err := p.SendText(say.String()); err == nil {
 					add("mine", "you", say.String())
 				}

@@ -125,7 +125,7 @@ func ConfirmExtensions(negotiators []ExtensionNegotiator, response string) (Exte
 	}
 	for i, e := range elems {
 		if hsOffered(elems[:i], e.Name) {
-			return fail(fmt.Errorf("%w: extension %q accepted twice", ErrBadResponse, e.Name))
+			return fail(fmt.Errorf("%w: extension %s accepted twice", ErrBadResponse, hsQuote(e.Name)))
 		}
 		var neg ExtensionNegotiator
 		for _, n := range negotiators {
@@ -135,7 +135,7 @@ func ConfirmExtensions(negotiators []ExtensionNegotiator, response string) (Exte
 			}
 		}
 		if neg == nil {
-			return fail(fmt.Errorf("%w: extension %q was not offered", ErrBadResponse, e.Name))
+			return fail(fmt.Errorf("%w: extension %s was not offered", ErrBadResponse, hsQuote(e.Name)))
 		}
 		c, err := neg.Confirm(e)
 		if err != nil {

@@ -108,7 +108,10 @@ func (p *extParser) skipOWS() {
 }
 
 func (p *extParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s at offset %d of %q", ErrBadExtension, fmt.Sprintf(format, args...), p.i, p.s)
+	// Only a window of the value around the offset is quoted: the value may
+	// hold kilobytes of whatever a peer sent, which would only flood logs.
+	from := max(0, p.i-16)
+	return fmt.Errorf("%w: %s at offset %d of %d bytes, near %s", ErrBadExtension, fmt.Sprintf(format, args...), p.i, len(p.s), hsQuote(p.s[from:]))
 }
 
 func (p *extParser) token() string {

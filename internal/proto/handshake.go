@@ -282,7 +282,7 @@ func (r *ClientRequest) Check(resp *Response) (protocol, extensions string, err 
 		return "", "", &StatusError{Status: resp.Status, Reason: resp.Reason, Header: resp.Header}
 	}
 	if major, minor, ok := hsParseVersion(resp.Proto); !ok || major < 1 || major == 1 && minor < 1 {
-		return "", "", fmt.Errorf("%w: protocol %q is not HTTP/1.1 or later", ErrBadResponse, resp.Proto)
+		return "", "", fmt.Errorf("%w: protocol %s is not HTTP/1.1 or later", ErrBadResponse, hsQuote(resp.Proto))
 	}
 	if !hsHasToken(resp.Header, "Upgrade", "websocket") {
 		return "", "", fmt.Errorf("%w: Upgrade header lacks \"websocket\"", ErrBadResponse)
@@ -291,16 +291,16 @@ func (r *ClientRequest) Check(resp *Response) (protocol, extensions string, err 
 		return "", "", fmt.Errorf("%w: Connection header lacks \"upgrade\"", ErrBadResponse)
 	}
 	if acc := resp.Header.Values("Sec-WebSocket-Accept"); len(acc) != 1 || acc[0] != AcceptKey(r.Key) {
-		return "", "", fmt.Errorf("%w: wrong Sec-WebSocket-Accept %q", ErrBadResponse, acc)
+		return "", "", fmt.Errorf("%w: wrong Sec-WebSocket-Accept %s", ErrBadResponse, hsQuote(strings.Join(acc, ", ")))
 	}
 	if ps := resp.Header.Values("Sec-WebSocket-Protocol"); len(ps) > 0 {
 		// The server must pick exactly one of our offers (RFC 6455 4.1 step 6);
 		// omitting the header is allowed and means "no subprotocol".
 		if len(ps) > 1 || strings.IndexByte(ps[0], ',') >= 0 {
-			return "", "", fmt.Errorf("%w: several subprotocols selected: %q", ErrBadResponse, ps)
+			return "", "", fmt.Errorf("%w: several subprotocols selected: %s", ErrBadResponse, hsQuote(strings.Join(ps, ", ")))
 		}
 		if hsIndex(r.Protocols, ps[0]) < 0 {
-			return "", "", fmt.Errorf("%w: subprotocol %q was not offered", ErrBadResponse, ps[0])
+			return "", "", fmt.Errorf("%w: subprotocol %s was not offered", ErrBadResponse, hsQuote(ps[0]))
 		}
 		protocol = ps[0]
 	}
@@ -317,7 +317,7 @@ func (r *ClientRequest) Check(resp *Response) (protocol, extensions string, err 
 		}
 		for _, e := range got {
 			if !hsOffered(offered, e.Name) {
-				return "", "", fmt.Errorf("%w: extension %q was not offered", ErrBadResponse, e.Name)
+				return "", "", fmt.Errorf("%w: extension %s was not offered", ErrBadResponse, hsQuote(e.Name))
 			}
 		}
 		extensions = strings.Join(es, ", ")
@@ -347,6 +347,7 @@ func hsParseHead(head []byte) (start string, h http.Header, err error) {
 	}
 	start = string(line)
 	h = make(http.Header)
+	last := "" // the previous field's name, for folded lines
 	for {
 		if line, rest, ok = hsCutLine(rest); !ok {
 			return "", nil, errors.New("head does not end with an empty line")
@@ -355,7 +356,21 @@ func hsParseHead(head []byte) (start string, h http.Header, err error) {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			return "", nil, errors.New("obsolete header line folding")
+			// Obsolete line folding (RFC 9112 section 5.2): a server may
+			// replace it with SP, as net/http does, so both server paths
+			// see the same value. Before the first field it is an error.
+			if last == "" {
+				return "", nil, errors.New("obsolete line folding before the first header")
+			}
+			vs := h[last]
+			folded := string(bytes.Trim(line, " \t"))
+			if !hsValidValue(folded) {
+				return "", nil, fmt.Errorf("invalid value for header %s", hsQuote(last))
+			}
+			if folded != "" {
+				vs[len(vs)-1] += " " + folded
+			}
+			continue
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok || !hsIsToken(string(name)) {
@@ -367,6 +382,7 @@ func hsParseHead(head []byte) (start string, h http.Header, err error) {
 		}
 		key := textproto.CanonicalMIMEHeaderKey(string(name))
 		h[key] = append(h[key], string(value))
+		last = key
 	}
 	if len(rest) != 0 {
 		return "", nil, errors.New("data after the end of the head")

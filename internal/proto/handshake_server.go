@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,9 +64,15 @@ func hsBadRequest(msg, detail string) *HTTPError {
 // failure is an *HTTPError wrapping ErrBadRequest (or a more precise cause wrapping it)
 // and giving the status to answer with: 400 for bad syntax, a missing Host, a missing
 // websocket/upgrade token, a missing or invalid key or bad extension syntax; 405 for a
-// method other than GET; 505 for an HTTP version other than 1.x with x >= 1; 426 for a
-// missing or unsupported Sec-WebSocket-Version. Subprotocol names are not validated as
-// tokens: SelectProtocol only ever echoes one the server itself supports.
+// method other than GET; 400 for HTTP/1.0 (the major version is ours, the request is
+// not one we can upgrade) and 505 for another major version; 400 for a body (a
+// Content-Length other than 0, conflicting Content-Length headers, any
+// Transfer-Encoding), since the bytes after the head are frames; 426 for a missing or
+// unsupported Sec-WebSocket-Version. Obsolete line folding is replaced with SP, as
+// net/http does. For an absolute-form target ("GET http://host/path"), Host is the
+// target's authority, which replaces the Host header (RFC 9112 section 3.2.2), again
+// as net/http does. Subprotocol names are not validated as tokens: SelectProtocol
+// only ever echoes one the server itself supports.
 func ParseRequest(head []byte) (*Request, error) {
 	start, hdr, err := hsParseHead(head)
 	if err != nil {
@@ -82,9 +89,12 @@ func ParseRequest(head []byte) (*Request, error) {
 	if !ok {
 		return nil, hsBadRequest("malformed HTTP version", hsQuote(r.Proto))
 	}
-	if major != 1 || minor < 1 {
+	if major != 1 {
 		return nil, &HTTPError{Status: http.StatusHTTPVersionNotSupported, Err: ErrBadRequest,
 			Msg: "WebSocket requires HTTP/1.1"}
+	}
+	if minor < 1 {
+		return nil, hsBadRequest("WebSocket requires HTTP/1.1", "")
 	}
 	if r.Method != http.MethodGet {
 		return nil, &HTTPError{Status: http.StatusMethodNotAllowed, Err: ErrBadRequest,
@@ -95,6 +105,15 @@ func ParseRequest(head []byte) (*Request, error) {
 		return nil, hsBadRequest("missing, repeated or invalid Host header", "")
 	}
 	r.Host = hdr.Get("Host")
+	if authority, ok := hsAuthority(r.Target); !ok || authority != "" {
+		if !ok || !hsValidHost(authority) {
+			return nil, hsBadRequest("invalid authority in the request target", "")
+		}
+		r.Host = authority
+	}
+	if err := hsNoBody(hdr); err != nil {
+		return nil, err
+	}
 	if !hsHasToken(hdr, "Upgrade", "websocket") {
 		return nil, hsBadRequest("Upgrade header lacks \"websocket\"", "")
 	}
@@ -122,9 +141,14 @@ func ParseRequest(head []byte) (*Request, error) {
 }
 
 // hsValidTarget accepts the origin form ("/path?query") and the absolute form
-// ("http://host/path"), the two RFC 6455 section 4.2.1 allows, made of visible ASCII.
+// ("http://host/path"), the two RFC 6455 section 4.2.1 allows, made of visible ASCII
+// and parsable by url.ParseRequestURI (which net/http applies too: bad
+// percent-encoding is refused on both server paths).
 func hsValidTarget(s string) bool {
 	if s == "" || !hsVisibleASCII(s) {
+		return false
+	}
+	if _, err := url.ParseRequestURI(s); err != nil {
 		return false
 	}
 	if s[0] == '/' {
@@ -132,6 +156,62 @@ func hsValidTarget(s string) bool {
 	}
 	scheme, _, ok := strings.Cut(s, "://")
 	return ok && scheme != "" && strings.Trim(strings.ToLower(scheme), "abcdefghijklmnopqrstuvwxyz0123456789+-.") == ""
+}
+
+// hsAuthority returns the authority of an absolute-form target, "" for the
+// origin form (including "//x", a path). Userinfo is refused (ok false):
+// RFC 9110 section 4.2.4 has recipients treat it as an error.
+func hsAuthority(target string) (host string, ok bool) {
+	if strings.HasPrefix(target, "/") {
+		return "", true
+	}
+	u, err := url.ParseRequestURI(target)
+	if err != nil || u.User != nil {
+		return "", false
+	}
+	return u.Host, true
+}
+
+// hsNoBody refuses a request with a body: a Content-Length other than 0,
+// conflicting Content-Length values, or any Transfer-Encoding. After a
+// WebSocket request the bytes are frames, so a body would be parsed as
+// frames, and two parsers disagreeing on where the head's message ends is
+// how requests are smuggled.
+func hsNoBody(h http.Header) *HTTPError {
+	if len(h.Values("Transfer-Encoding")) > 0 {
+		return hsBadRequest("a WebSocket request has no body", "Transfer-Encoding present")
+	}
+	cls := h.Values("Content-Length")
+	for _, cl := range cls {
+		if cl != cls[0] {
+			return hsBadRequest("conflicting Content-Length headers", "")
+		}
+	}
+	if len(cls) > 0 {
+		if n, err := strconv.ParseUint(cls[0], 10, 63); err != nil || n != 0 || !hsDigits(cls[0]) {
+			return hsBadRequest("a WebSocket request has no body", "Content-Length "+hsQuote(cls[0]))
+		}
+	}
+	return nil
+}
+
+// RequestURL returns the URL a request asked for, built from its parsed
+// target, never by pasting strings: the scheme (ws or wss), host (the Host
+// header, or the absolute-form target's authority, as ParseRequest settles
+// it) and the target's path and query. A "//x" target is a path, not an
+// authority. An unparsable target gives the host's root.
+func RequestURL(secure bool, host, target string) string {
+	u := url.URL{Scheme: "ws", Host: host, Path: "/"}
+	if secure {
+		u.Scheme = "wss"
+	}
+	if t, err := url.ParseRequestURI(target); err == nil {
+		u.Path, u.RawPath, u.RawQuery, u.ForceQuery = t.Path, t.RawPath, t.RawQuery, t.ForceQuery
+		if u.Path == "" {
+			u.Path = "/"
+		}
+	}
+	return u.String()
 }
 
 // hsValidHost accepts uri-host [":" port] characters (RFC 3986 reg-name, IP literals,

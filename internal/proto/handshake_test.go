@@ -291,7 +291,7 @@ func TestParseResponse(t *testing.T) {
 		"HTTP/1.1 101 OK\r\nA : c\r\n\r\n",  // space before colon
 		"HTTP/1.1 101 OK\r\nnocolon\r\n\r\n",
 		"HTTP/1.1 101 OK\r\n: v\r\n\r\n",
-		"HTTP/1.1 101 OK\r\nA: b\r\n c\r\n\r\n", // obs-fold
+		"HTTP/1.1 101 OK\r\n c\r\nA: b\r\n\r\n", // obs-fold before the first field
 		"HTTP/1.1 101 OK\r\nA: b\x00c\r\n\r\n",
 		"HTTP/1.1 101 OK\r\nA: b\rc\r\n\r\n",
 	}
