@@ -34,10 +34,37 @@ func (p *Peer) send(text bool, b []byte, s string) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.sendLocked(op, b)
+	return p.sendLocked(op, b, true)
 }
 
-func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
+// sendBatch sends msgs (checked already) under one lock, writing once after
+// the last.
+func (p *Peer) sendBatch(msgs []Packet) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, m := range msgs {
+		op := proto.OpBinary
+		if m.Text {
+			op = proto.OpText
+		}
+		if err := p.sendLocked(op, m.Data, i == len(msgs)-1); err != nil {
+			if i > 0 {
+				p.flushLocked()
+			}
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}
+
+// directSendMin is the size from which a message a server sends with nothing
+// queued before it is written straight from the caller's buffer, after its
+// header, in one vectored write: no copy into the write buffer.
+const directSendMin = 2 << 10
+
+// sendLocked queues msg after what is queued and, if last, makes one write
+// attempt (unless the replies to a burst are being batched).
+func (p *Peer) sendLocked(op proto.Opcode, msg []byte, last bool) error {
 	if p.state != StateOpen || !p.core.CanSend() {
 		return ErrNotOpen
 	}
@@ -50,8 +77,13 @@ func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
 	if p.outBytes+len(msg) > p.cfg.outMax {
 		return fmt.Errorf("%w: %d bytes queued, %d more would exceed %d", ErrBufferFull, p.outBytes, len(msg), p.cfg.outMax)
 	}
+	queued := p.woff < len(p.wbuf)
 	// Control frames the engine produced go first, keeping frames whole.
 	p.takePendingLocked()
+	flush := last && (!p.batching || p.phead == len(p.packets))
+	if flush && len(msg) >= directSendMin && p.woff == len(p.wbuf) && p.sendDirectLocked(op, msg) {
+		return nil
+	}
 	if len(msg) > readBufSize {
 		p.wbuf = growBuf(p.wbuf, len(msg)+proto.MaxHeaderSize)
 	}
@@ -62,11 +94,14 @@ func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
 	p.wbuf = wbuf
 	p.outMsgs = append(p.outMsgs, outMsg{end: len(p.wbuf), size: len(msg)})
 	p.outBytes += len(msg)
-	if !p.batching || p.phead == len(p.packets) {
+	if flush {
 		p.flushLocked()
 	}
-	if p.woff < len(p.wbuf) {
-		p.tr.wake() // a Wait in progress must now also wait to write
+	if !queued && p.woff < len(p.wbuf) {
+		// Only the change to "has bytes to write" concerns a Wait in
+		// progress (it must now also wait to write); the polling goroutine's
+		// own sends that find bytes queued already cost nothing more.
+		p.tr.wake()
 	}
 	return nil
 }
@@ -122,6 +157,42 @@ func (p *Peer) writeQueuedLocked(write func([]byte) (int, error)) (wouldBlock bo
 		}
 	}
 	return false
+}
+
+// sendDirectLocked writes a message's header and payload in one vectored
+// write, with nothing queued before it; what the socket does not take now is
+// copied into the write buffer. It reports false when the transport or the
+// connection cannot (a client masks, an extension transforms the payload).
+func (p *Peer) sendDirectLocked(op proto.Opcode, msg []byte) bool {
+	if p.tr == nil || !p.tr.canWritev() || p.writeErr != nil {
+		return false
+	}
+	p.wbuf, p.woff = p.wbuf[:0], 0
+	hdr, ok := p.core.AppendDirectHeader(p.wbuf, op, len(msg))
+	if !ok {
+		return false
+	}
+	n, err := p.tr.writev(hdr, msg)
+	if err != nil && err != errWouldBlock {
+		p.writeErr = err
+		p.core.WriteFailed(err)
+	}
+	p.wbuf = hdr
+	if n < len(hdr) {
+		p.woff = n
+		n = 0
+	} else {
+		p.woff = len(hdr)
+		n -= len(hdr)
+	}
+	if n < len(msg) {
+		p.wbuf = append(growBuf(p.wbuf, len(msg)-n), msg[n:]...)
+		p.outMsgs = append(p.outMsgs, outMsg{end: len(p.wbuf), size: len(msg)})
+		p.outBytes += len(msg)
+		p.tr.wake() // the rest waits for the socket: a Wait in progress must know
+	}
+	p.accountWrittenLocked()
+	return true
 }
 
 // dropOutboundLocked forgets what was queued: the connection is gone.

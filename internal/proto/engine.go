@@ -517,6 +517,18 @@ func (e *Engine) AppendMessage(dst []byte, op Opcode, payload []byte) ([]byte, e
 	return e.AppendFrame(dst, op, true, 0, payload)
 }
 
+// AppendDirectHeader appends the header of a whole message of n bytes whose
+// payload the caller writes itself, unchanged, right after it (a vectored
+// write, sparing a copy). That is possible only for a server without an
+// extension; otherwise, or once a close frame was queued, it appends nothing
+// and reports false.
+func (e *Engine) AppendDirectHeader(dst []byte, op Opcode, n int) ([]byte, bool) {
+	if e.cfg.Role != RoleServer || e.cfg.Extension != nil || e.closeSent {
+		return dst, false
+	}
+	return AppendHeader(dst, Header{Fin: true, Opcode: op, Length: int64(n)}), true
+}
+
 func (e *Engine) appendFrame(dst []byte, op Opcode, fin bool, rsv byte, payload []byte) ([]byte, error) {
 	h := Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(payload))}
 	if e.cfg.Role == RoleClient {
