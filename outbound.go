@@ -57,6 +57,66 @@ func (p *Peer) sendBatch(msgs []Packet) (int, error) {
 	return len(msgs), nil
 }
 
+// SendPrepared sends a prepared message, as Send would send its data, with
+// the same errors; where the connection allows it, the frame bytes are the
+// ones built once for every peer of the same kind.
+func (p *Peer) SendPrepared(pm *PreparedMessage) error {
+	op := proto.OpBinary
+	if pm.text {
+		op = proto.OpText
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != StateOpen || !p.core.CanSend() {
+		return ErrNotOpen
+	}
+	key, ok := p.core.SharedFrameKey()
+	if !ok {
+		return p.sendLocked(op, pm.data, true)
+	}
+	// Built with this connection's engine the first time: the same key
+	// means the same bytes for every other.
+	frame, err := pm.frame(key, func() ([]byte, error) { return p.core.AppendMessage(nil, op, pm.data) })
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotOpen, err)
+	}
+	return p.sendFrameLocked(frame, len(pm.data))
+}
+
+// sendFrameLocked queues the bytes of a whole frame carrying size payload
+// bytes, with the budget checks of sendLocked, and makes a write attempt.
+func (p *Peer) sendFrameLocked(frame []byte, size int) error {
+	if err := p.checkBudgetLocked(size); err != nil {
+		return err
+	}
+	queued := p.woff < len(p.wbuf)
+	p.takePendingLocked()
+	p.wbuf = append(growBuf(p.wbuf, len(frame)), frame...)
+	p.outMsgs = append(p.outMsgs, outMsg{end: len(p.wbuf), size: size})
+	p.outBytes += size
+	if !p.batching || p.phead == len(p.packets) {
+		p.flushLocked()
+	}
+	if !queued && p.woff < len(p.wbuf) {
+		p.tr.wake()
+	}
+	return nil
+}
+
+// checkBudgetLocked refuses a message of size bytes that cannot be queued.
+func (p *Peer) checkBudgetLocked(size int) error {
+	if size > p.cfg.outMax {
+		return fmt.Errorf("%w: %d bytes, OutboundBufferSize %d", ErrTooLarge, size, p.cfg.outMax)
+	}
+	if len(p.outMsgs) >= p.cfg.maxPackets {
+		return fmt.Errorf("%w: %d messages queued", ErrBufferFull, len(p.outMsgs))
+	}
+	if p.outBytes+size > p.cfg.outMax {
+		return fmt.Errorf("%w: %d bytes queued, %d more would exceed %d", ErrBufferFull, p.outBytes, size, p.cfg.outMax)
+	}
+	return nil
+}
+
 // directSendMin is the size from which a message a server sends with nothing
 // queued before it is written straight from the caller's buffer, after its
 // header, in one vectored write: no copy into the write buffer.
@@ -68,14 +128,8 @@ func (p *Peer) sendLocked(op proto.Opcode, msg []byte, last bool) error {
 	if p.state != StateOpen || !p.core.CanSend() {
 		return ErrNotOpen
 	}
-	if len(msg) > p.cfg.outMax {
-		return fmt.Errorf("%w: %d bytes, OutboundBufferSize %d", ErrTooLarge, len(msg), p.cfg.outMax)
-	}
-	if len(p.outMsgs) >= p.cfg.maxPackets {
-		return fmt.Errorf("%w: %d messages queued", ErrBufferFull, len(p.outMsgs))
-	}
-	if p.outBytes+len(msg) > p.cfg.outMax {
-		return fmt.Errorf("%w: %d bytes queued, %d more would exceed %d", ErrBufferFull, p.outBytes, len(msg), p.cfg.outMax)
+	if err := p.checkBudgetLocked(len(msg)); err != nil {
+		return err
 	}
 	queued := p.woff < len(p.wbuf)
 	// Control frames the engine produced go first, keeping frames whole.

@@ -168,6 +168,12 @@ func (p *Peer) TakePackets(dst []Packet) []Packet {
 	return dst
 }
 
+// SendPrepared sends a prepared message as Send would: the browser frames
+// and compresses every message itself.
+func (p *Peer) SendPrepared(pm *PreparedMessage) error {
+	return p.send(pm.text, pm.data, "")
+}
+
 // sendBatch hands msgs to the browser one by one.
 func (p *Peer) sendBatch(msgs []Packet) (int, error) {
 	for i, m := range msgs {

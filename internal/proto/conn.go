@@ -289,6 +289,15 @@ func (c *Conn) AppendMessage(dst []byte, op Opcode, payload []byte) ([]byte, err
 	return c.eng.AppendMessage(dst, op, payload)
 }
 
+// SharedFrameKey says which connections may share a message's frame bytes
+// (see Engine.SharedFrameKey).
+func (c *Conn) SharedFrameKey() (string, bool) {
+	if c.eng == nil {
+		return "", false
+	}
+	return c.eng.SharedFrameKey()
+}
+
 // AppendDirectHeader appends the header of a message whose payload the
 // driver writes itself right after it (see Engine.AppendDirectHeader).
 func (c *Conn) AppendDirectHeader(dst []byte, op Opcode, n int) ([]byte, bool) {
