@@ -48,11 +48,15 @@ type epollPoller struct {
 	timers  timerHeap
 	dlSet   time.Time // the read deadline set on file
 
+	listeners []*pollListener // accepted from in Wait (poller_listen_linux.go)
+
 	scan   []*epollEntry
 	events []syscall.EpollEvent
 	nready int
 	werr   error
 	readFn func(fd uintptr) bool // made once: a Wait allocates nothing
+
+	accepting []int32 // listener slots readable in the last events
 
 	// The context of the last Wait, whose end writes the pipe: registered
 	// once, not on every Wait.
@@ -288,6 +292,7 @@ func (e *epollPoller) wait(ctx context.Context, dst []*Peer) ([]*Peer, error) {
 				return dst, err
 			}
 			dst = e.readyPeers(dst)
+			dst = e.acceptReady(dst)
 		}
 		if len(dst) > start {
 			e.requeue(dst[start:])
@@ -369,12 +374,25 @@ func (e *epollPoller) dueTimers(dst []*Peer, now time.Time) ([]*Peer, time.Time)
 	return dst, time.Time{}
 }
 
+// acceptReady accepts from the listeners among the collected events.
+func (e *epollPoller) acceptReady(dst []*Peer) []*Peer {
+	for _, s := range e.accepting {
+		dst = e.acceptFrom(s, dst)
+	}
+	e.accepting = e.accepting[:0]
+	return dst
+}
+
 // readyPeers appends the peers of the collected epoll events, draining the
-// wake-up pipe when it is among them.
+// wake-up pipe when it is among them; listeners are noted for acceptReady.
 func (e *epollPoller) readyPeers(dst []*Peer) []*Peer {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, ev := range e.events[:e.nready] {
+		if ev.Fd < wakeSlot {
+			e.accepting = append(e.accepting, ev.Fd)
+			continue
+		}
 		if ev.Fd == wakeSlot {
 			var buf [64]byte
 			for {
@@ -441,6 +459,10 @@ func (e *epollPoller) close() error {
 	}
 	e.peers = map[*Peer]*epollEntry{}
 	e.entries, e.free, e.dirty, e.last, e.timers = nil, nil, nil, nil, nil
+	for _, l := range e.listeners {
+		_ = syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_DEL, l.fd, nil)
+	}
+	e.listeners = nil
 	if e.ctxStop != nil {
 		e.ctxStop()
 	}
