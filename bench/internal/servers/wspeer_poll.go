@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"runtime"
+	"sync"
 
 	"github.com/wspeer/wspeer"
 )
@@ -20,6 +21,7 @@ func wspeerPoll(newPeer func() *wspeer.Peer) Impl {
 
 func serveWspeerPoll(ln net.Listener, newPeer func() *wspeer.Peer) error {
 	done := make(chan struct{})
+	var once sync.Once
 	for range runtime.GOMAXPROCS(0) {
 		pl, err := wspeer.NewPoller()
 		if err != nil {
@@ -30,7 +32,7 @@ func serveWspeerPoll(ln net.Listener, newPeer func() *wspeer.Peer) error {
 		}
 		go func() {
 			runPollLoop(pl)
-			close(done)
+			once.Do(func() { close(done) })
 		}()
 	}
 	<-done
