@@ -15,8 +15,9 @@ import (
 // them. Bytes per op are the payload bytes echoed.
 func BenchmarkPollEcho(b *testing.B) {
 	for _, size := range []int{64, 1024, 16 << 10, 1 << 20} {
-		b.Run(sizeName(size), func(b *testing.B) { benchmarkPollEcho(b, size, false) })
-		b.Run(sizeName(size)+"-append", func(b *testing.B) { benchmarkPollEcho(b, size, true) })
+		b.Run(sizeName(size), func(b *testing.B) { benchmarkPollEcho(b, size, echoGet) })
+		b.Run(sizeName(size)+"-append", func(b *testing.B) { benchmarkPollEcho(b, size, echoAppend) })
+		b.Run(sizeName(size)+"-take", func(b *testing.B) { benchmarkPollEcho(b, size, echoTake) })
 	}
 }
 
@@ -30,7 +31,14 @@ func sizeName(n int) string {
 	return itoa(n) + "B"
 }
 
-func benchmarkPollEcho(b *testing.B, size int, appendMode bool) {
+// The ways an application can drain and echo packets.
+const (
+	echoGet    = iota // GetPacket (a copy it owns) and PutPacket
+	echoAppend        // AppendPacket into a reused buffer and PutPacket
+	echoTake          // TakePackets (lent) and SendBatch
+)
+
+func benchmarkPollEcho(b *testing.B, size int, mode int) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -79,6 +87,7 @@ func benchmarkPollEcho(b *testing.B, size int, appendMode bool) {
 		}
 	}()
 	var dst []byte
+	var pks []Packet
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b.SetBytes(int64(size))
@@ -86,9 +95,24 @@ func benchmarkPollEcho(b *testing.B, size int, appendMode bool) {
 	b.ResetTimer()
 	for done := 0; done < b.N && p.Wait(ctx) == nil; {
 		p.Poll()
+		if mode == echoTake {
+			pks = p.TakePackets(pks[:0])
+			for sent := 0; sent < len(pks); {
+				n, _ := p.SendBatch(pks[sent:])
+				if sent += n; sent < len(pks) {
+					// Full: only write what is queued; a Poll would end the
+					// loan of the packets not yet sent.
+					p.mu.Lock()
+					p.flushLocked()
+					p.mu.Unlock()
+				}
+			}
+			done += len(pks)
+			continue
+		}
 		for p.AvailablePacketCount() > 0 {
 			var msg []byte
-			if appendMode {
+			if mode == echoAppend {
 				dst, _ = p.AppendPacket(dst[:0])
 				msg = dst
 			} else {

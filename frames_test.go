@@ -204,7 +204,7 @@ func TestSlowReaderBackpressure(t *testing.T) {
 
 func TestInboundQueueBackpressure(t *testing.T) {
 	// MaxQueuedPackets unread messages pause reading without dropping;
-	// batching resumes it.
+	// draining resumes it.
 	p, rc := openServer(t, func(p *Peer) { p.MaxQueuedPackets = 4 })
 	const total = 50
 	go func() {

@@ -51,6 +51,13 @@ func (p *Peer) ConnectToURL(rawURL string, tlsConfig *tls.Config) error {
 	return p.connectLocked(rawURL, t, s, tlsConfig)
 }
 
+// Packet is one message and its type: what TakePackets returns and
+// SendBatch takes.
+type Packet struct {
+	Data []byte
+	Text bool
+}
+
 // AvailablePacketCount returns the number of complete inbound messages queued.
 // Messages that arrived before a close stay readable in CLOSING and CLOSED
 // until drained (unlike Godot, which hides them once the state leaves OPEN).
@@ -61,7 +68,7 @@ func (p *Peer) AvailablePacketCount() int {
 }
 
 // Send queues msg as one text or binary message and makes one write attempt;
-// Poll writes what is left. While the application is batching received
+// Poll writes what is left. While the application is draining received
 // packets (it has read one since the last Poll and more are waiting), the
 // attempt is left to the send that follows the last of them (or to Poll), so
 // that the replies to a burst go out in one system call. It fails with
@@ -83,6 +90,25 @@ func (p *Peer) Send(msg []byte, mode WriteMode) error {
 		return p.send(false, msg, "")
 	}
 	return fmt.Errorf("%w: write mode %d", ErrInvalidParameter, mode)
+}
+
+// SendBatch sends msgs in order, each as Send would, taking the peer's lock
+// once and writing once after the last: the replies to a burst of messages
+// (TakePackets) in one call and one system call. It returns how many were
+// queued and the error that stopped it (ErrBufferFull: retry the rest after
+// Poll). Text messages must be valid UTF-8: an invalid one stops the batch
+// before it, with ErrInvalidUTF8.
+func (p *Peer) SendBatch(msgs []Packet) (int, error) {
+	for i, m := range msgs {
+		if m.Text && !utf8.Valid(m.Data) {
+			n, err := p.sendBatch(msgs[:i])
+			if err == nil {
+				err = ErrInvalidUTF8
+			}
+			return n, err
+		}
+	}
+	return p.sendBatch(msgs)
 }
 
 // SendText sends s as a text message (see Send).

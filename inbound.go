@@ -25,6 +25,7 @@ type inbound struct {
 	curText     bool
 	receiving   bool // inbuf ends with an incomplete message
 	batching    bool // a packet was read since the last Poll: batch the replies
+	lent        bool // TakePackets lent inbuf's packets until the next Poll
 }
 
 type packet struct {
@@ -38,6 +39,7 @@ type packet struct {
 func (p *Peer) GetPacket() ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.reclaimLentLocked()
 	if p.phead == len(p.packets) {
 		return nil, ErrNoPacket
 	}
@@ -69,6 +71,7 @@ const largePacket = 64 << 10
 func (p *Peer) AppendPacket(dst []byte) ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.reclaimLentLocked()
 	if p.phead == len(p.packets) {
 		return dst, ErrNoPacket
 	}
@@ -76,6 +79,37 @@ func (p *Peer) AppendPacket(dst []byte) ([]byte, error) {
 	dst = append(dst, p.popPacketLocked()...)
 	p.tidyInboundLocked()
 	return dst, nil
+}
+
+// TakePackets appends every queued message to dst, with its type, and
+// returns the extended slice: the whole queue in one call, without copying.
+// The Data slices are lent from the peer's inbound buffer and stay valid
+// until the peer's next Poll, TakePackets, GetPacket or AppendPacket; copy
+// what must live longer (Send and SendBatch copy or write what they are
+// given before they return, so echoing lent data is safe). WasStringPacket
+// then reports the type of the last one.
+func (p *Peer) TakePackets(dst []Packet) []Packet {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reclaimLentLocked()
+	if p.phead == len(p.packets) {
+		return dst
+	}
+	p.batching = true
+	for p.phead < len(p.packets) {
+		text := p.packets[p.phead].text
+		dst = append(dst, Packet{Data: p.popPacketLocked(), Text: text})
+	}
+	p.lent = true
+	return dst
+}
+
+// reclaimLentLocked takes back the buffer space TakePackets lent.
+func (p *Peer) reclaimLentLocked() {
+	if p.lent {
+		p.lent = false
+		p.tidyInboundLocked()
+	}
 }
 
 // receiveLocked stores a chunk of an inbound message.
@@ -190,7 +224,7 @@ func (p *Peer) releaseInboundLocked() {
 }
 
 // unblockedLocked reports whether parsing stopped for lack of room that the
-// application has since made by batching packets.
+// application has since made by draining packets.
 func (p *Peer) unblockedLocked() bool {
 	return p.parsePaused && len(p.packets)-p.phead < p.cfg.maxPackets && p.inboundRoomLocked() > 0 &&
 		!p.controlBackloggedLocked()

@@ -96,6 +96,9 @@ func (p *Peer) SetNoDelay(enabled bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.noDelay = enabled
+	if nd, ok := p.tr.(interface{ setNoDelay(bool) error }); ok {
+		return nd.setNoDelay(enabled) // a bare descriptor from a Poller's listener
+	}
 	if p.conn == nil {
 		return nil
 	}

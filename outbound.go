@@ -34,24 +34,110 @@ func (p *Peer) send(text bool, b []byte, s string) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.sendLocked(op, b)
+	return p.sendLocked(op, b, true)
 }
 
-func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
+// sendBatch sends msgs (checked already) under one lock, writing once after
+// the last.
+func (p *Peer) sendBatch(msgs []Packet) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, m := range msgs {
+		op := proto.OpBinary
+		if m.Text {
+			op = proto.OpText
+		}
+		if err := p.sendLocked(op, m.Data, i == len(msgs)-1); err != nil {
+			if i > 0 {
+				p.flushLocked()
+			}
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}
+
+// SendPrepared sends a prepared message, as Send would send its data, with
+// the same errors; where the connection allows it, the frame bytes are the
+// ones built once for every peer of the same kind.
+func (p *Peer) SendPrepared(pm *PreparedMessage) error {
+	op := proto.OpBinary
+	if pm.text {
+		op = proto.OpText
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.state != StateOpen || !p.core.CanSend() {
 		return ErrNotOpen
 	}
-	if len(msg) > p.cfg.outMax {
-		return fmt.Errorf("%w: %d bytes, OutboundBufferSize %d", ErrTooLarge, len(msg), p.cfg.outMax)
+	key, ok := p.core.SharedFrameKey()
+	if !ok {
+		return p.sendLocked(op, pm.data, true)
+	}
+	// Built with this connection's engine the first time: the same key
+	// means the same bytes for every other.
+	frame, err := pm.frame(key, func() ([]byte, error) { return p.core.AppendMessage(nil, op, pm.data) })
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotOpen, err)
+	}
+	return p.sendFrameLocked(frame, len(pm.data))
+}
+
+// sendFrameLocked queues the bytes of a whole frame carrying size payload
+// bytes, with the budget checks of sendLocked, and makes a write attempt.
+func (p *Peer) sendFrameLocked(frame []byte, size int) error {
+	if err := p.checkBudgetLocked(size); err != nil {
+		return err
+	}
+	queued := p.woff < len(p.wbuf)
+	p.takePendingLocked()
+	p.wbuf = append(growBuf(p.wbuf, len(frame)), frame...)
+	p.outMsgs = append(p.outMsgs, outMsg{end: len(p.wbuf), size: size})
+	p.outBytes += size
+	if !p.batching || p.phead == len(p.packets) {
+		p.flushLocked()
+	}
+	if !queued && p.woff < len(p.wbuf) {
+		p.tr.wake()
+	}
+	return nil
+}
+
+// checkBudgetLocked refuses a message of size bytes that cannot be queued.
+func (p *Peer) checkBudgetLocked(size int) error {
+	if size > p.cfg.outMax {
+		return fmt.Errorf("%w: %d bytes, OutboundBufferSize %d", ErrTooLarge, size, p.cfg.outMax)
 	}
 	if len(p.outMsgs) >= p.cfg.maxPackets {
 		return fmt.Errorf("%w: %d messages queued", ErrBufferFull, len(p.outMsgs))
 	}
-	if p.outBytes+len(msg) > p.cfg.outMax {
-		return fmt.Errorf("%w: %d bytes queued, %d more would exceed %d", ErrBufferFull, p.outBytes, len(msg), p.cfg.outMax)
+	if p.outBytes+size > p.cfg.outMax {
+		return fmt.Errorf("%w: %d bytes queued, %d more would exceed %d", ErrBufferFull, p.outBytes, size, p.cfg.outMax)
 	}
+	return nil
+}
+
+// directSendMin is the size from which a message a server sends with nothing
+// queued before it is written straight from the caller's buffer, after its
+// header, in one vectored write: no copy into the write buffer.
+const directSendMin = 2 << 10
+
+// sendLocked queues msg after what is queued and, if last, makes one write
+// attempt (unless the replies to a burst are being batched).
+func (p *Peer) sendLocked(op proto.Opcode, msg []byte, last bool) error {
+	if p.state != StateOpen || !p.core.CanSend() {
+		return ErrNotOpen
+	}
+	if err := p.checkBudgetLocked(len(msg)); err != nil {
+		return err
+	}
+	queued := p.woff < len(p.wbuf)
 	// Control frames the engine produced go first, keeping frames whole.
 	p.takePendingLocked()
+	flush := last && (!p.batching || p.phead == len(p.packets))
+	if flush && len(msg) >= directSendMin && p.woff == len(p.wbuf) && p.sendDirectLocked(op, msg) {
+		return nil
+	}
 	if len(msg) > readBufSize {
 		p.wbuf = growBuf(p.wbuf, len(msg)+proto.MaxHeaderSize)
 	}
@@ -62,11 +148,14 @@ func (p *Peer) sendLocked(op proto.Opcode, msg []byte) error {
 	p.wbuf = wbuf
 	p.outMsgs = append(p.outMsgs, outMsg{end: len(p.wbuf), size: len(msg)})
 	p.outBytes += len(msg)
-	if !p.batching || p.phead == len(p.packets) {
+	if flush {
 		p.flushLocked()
 	}
-	if p.woff < len(p.wbuf) {
-		p.tr.wake() // a Wait in progress must now also wait to write
+	if !queued && p.woff < len(p.wbuf) {
+		// Only the change to "has bytes to write" concerns a Wait in
+		// progress (it must now also wait to write); the polling goroutine's
+		// own sends that find bytes queued already cost nothing more.
+		p.tr.wake()
 	}
 	return nil
 }
@@ -122,6 +211,42 @@ func (p *Peer) writeQueuedLocked(write func([]byte) (int, error)) (wouldBlock bo
 		}
 	}
 	return false
+}
+
+// sendDirectLocked writes a message's header and payload in one vectored
+// write, with nothing queued before it; what the socket does not take now is
+// copied into the write buffer. It reports false when the transport or the
+// connection cannot (a client masks, an extension transforms the payload).
+func (p *Peer) sendDirectLocked(op proto.Opcode, msg []byte) bool {
+	if p.tr == nil || !p.tr.canWritev() || p.writeErr != nil {
+		return false
+	}
+	p.wbuf, p.woff = p.wbuf[:0], 0
+	hdr, ok := p.core.AppendDirectHeader(p.wbuf, op, len(msg))
+	if !ok {
+		return false
+	}
+	n, err := p.tr.writev(hdr, msg)
+	if err != nil && err != errWouldBlock {
+		p.writeErr = err
+		p.core.WriteFailed(err)
+	}
+	p.wbuf = hdr
+	if n < len(hdr) {
+		p.woff = n
+		n = 0
+	} else {
+		p.woff = len(hdr)
+		n -= len(hdr)
+	}
+	if n < len(msg) {
+		p.wbuf = append(growBuf(p.wbuf, len(msg)-n), msg[n:]...)
+		p.outMsgs = append(p.outMsgs, outMsg{end: len(p.wbuf), size: len(msg)})
+		p.outBytes += len(msg)
+		p.tr.wake() // the rest waits for the socket: a Wait in progress must know
+	}
+	p.accountWrittenLocked()
+	return true
 }
 
 // dropOutboundLocked forgets what was queued: the connection is gone.

@@ -27,6 +27,7 @@ const maxTurns = 3
 
 func (p *Peer) pollLocked() {
 	p.batching = false
+	p.reclaimLentLocked()
 	if p.state == StateClosed || (p.core == nil && !p.dialStepLocked()) {
 		return
 	}

@@ -4,6 +4,8 @@ package wspeer
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"time"
 )
 
@@ -44,6 +46,48 @@ func NewPoller() (*Poller, error) {
 // connects, reconnects or closes stays watched until Remove.
 func (pl *Poller) Add(p *Peer) { pl.impl.add(p) }
 
+// Listen makes the Poller accept ln's connections itself, inside Wait, with
+// no goroutine, channel or wake-up per connection: each becomes a server
+// Peer, made by newPeer (nil: NewPeer) as for AcceptStream, added to the
+// Poller and returned by that same Wait, so that the application's next
+// Poll reads the request and answers it (101, or the HTTP error). The
+// Poller owns the connections; close ln after the Poller. On Linux, for a
+// *net.TCPListener, an accepted connection is a bare descriptor: no net.Conn
+// and no registration with the runtime's poller, which keeps an idle peer
+// small (such peers are meant to be driven by their Poller; their own Wait
+// works but holds a thread while it waits). Elsewhere a goroutine accepts and
+// hands each connection to AcceptStream. A peer newPeer makes with settings
+// AcceptStream refuses is closed at once.
+func (pl *Poller) Listen(ln net.Listener, newPeer func() *Peer) error {
+	if ln == nil {
+		return fmt.Errorf("%w: nil listener", ErrInvalidParameter)
+	}
+	if newPeer == nil {
+		newPeer = NewPeer
+	}
+	return pl.impl.listen(ln, newPeer)
+}
+
+// listenWithGoroutine is the portable Listen: a goroutine accepts until ln
+// is closed and hands each connection to AcceptStream and Add.
+func listenWithGoroutine(pl pollerImpl, ln net.Listener, newPeer func() *Peer) {
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					continue
+				}
+				return
+			}
+			p := newPeer()
+			if p.AcceptStream(c) == nil {
+				pl.add(p)
+			}
+		}
+	}()
+}
+
 // Remove stops watching p.
 func (pl *Poller) Remove(p *Peer) { pl.impl.remove(p) }
 
@@ -63,6 +107,7 @@ func (pl *Poller) Close() error { return pl.impl.close() }
 // pollerImpl is the platform part of a Poller.
 type pollerImpl interface {
 	add(p *Peer)
+	listen(ln net.Listener, newPeer func() *Peer) error
 	remove(p *Peer)
 	len() int
 	wait(ctx context.Context, dst []*Peer) ([]*Peer, error)

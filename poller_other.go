@@ -4,6 +4,7 @@ package wspeer
 
 import (
 	"context"
+	"net"
 	"sync"
 )
 
@@ -88,3 +89,8 @@ func (g *goPoller) wait(ctx context.Context, dst []*Peer) ([]*Peer, error) {
 }
 
 func (g *goPoller) close() error { return nil }
+
+func (g *goPoller) listen(ln net.Listener, newPeer func() *Peer) error {
+	listenWithGoroutine(g, ln, newPeer)
+	return nil
+}

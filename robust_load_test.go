@@ -301,7 +301,7 @@ func TestRobustConcurrency(t *testing.T) {
 	ends := []*end{{p: srv}, {p: cli}}
 	var wg sync.WaitGroup
 	for _, e := range ends {
-		// Two pollers, each a Wait/Poll loop, batching and checking packets.
+		// Two pollers, each a Wait/Poll loop, draining and checking packets.
 		var mu sync.Mutex
 		lastSeq := make(map[int]int)
 		for w := 0; w < 2; w++ {

@@ -25,6 +25,11 @@ type transport interface {
 	read(p []byte) (int, error)
 	// write takes as many bytes of p as the transport can accept now.
 	write(p []byte) (int, error)
+	// writev writes a then b in one attempt, as write does (only when
+	// canWritev).
+	writev(a, b []byte) (int, error)
+	// canWritev reports whether writev saves a copy on this transport.
+	canWritev() bool
 	// wait blocks until a read could progress (if r), flush made progress
 	// (if not nil), the deadline passes (zero: none), wake is called, or ctx
 	// ends. It returns ctx's error if ctx ended, else nil.

@@ -64,6 +64,12 @@ func (t *streamTransport) signalReady() {
 
 func (t *streamTransport) sysfd() int { return -1 }
 
+// The stream driver copies what it writes to its goroutine anyway: a
+// vectored write would save nothing.
+func (t *streamTransport) canWritev() bool { return false }
+
+func (t *streamTransport) writev(a, b []byte) (int, error) { return 0, errWouldBlock }
+
 func (t *streamTransport) watch(notify func(), r, w bool) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()

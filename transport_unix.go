@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // rawTransport drives a socket's file descriptor directly: every read or write
@@ -31,10 +32,13 @@ type rawTransport struct {
 	rp, wp     []byte
 	rn, wn     int
 	rerr, werr error
+	iov        [2]syscall.Iovec
 	readFn     func(fd uintptr)
 	writeFn    func(fd uintptr)
+	writevFn   func(fd uintptr)
 	peekFn     func(fd uintptr) bool
 	fd         int // the descriptor, for a Poller; valid while the conn is open
+	calls      int // read and write system calls made (counted for tests)
 }
 
 // newRawTransport returns a raw driver for TCP and Unix sockets, or nil.
@@ -52,6 +56,13 @@ func newRawTransport(c net.Conn) transport {
 	_ = rc.Control(func(fd uintptr) { t.fd = int(fd) })
 	t.readFn = func(fd uintptr) { t.rn, t.rerr = syscall.Read(int(fd), t.rp) }
 	t.writeFn = func(fd uintptr) { t.wn, t.werr = syscall.Write(int(fd), t.wp) }
+	t.writevFn = func(fd uintptr) {
+		n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&t.iov[0])), 2)
+		t.wn, t.werr = int(n), nil
+		if errno != 0 {
+			t.wn, t.werr = 0, errno
+		}
+	}
 	t.peekFn = func(fd uintptr) bool {
 		var b [1]byte
 		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
@@ -67,6 +78,7 @@ func newRawTransport(c net.Conn) transport {
 // non-blocking, so the system call itself never waits.
 func (t *rawTransport) read(p []byte) (int, error) {
 	t.rp = p
+	t.calls++
 	err := t.rc.Control(t.readFn)
 	t.rp = nil
 	return rawResult(t.rn, t.rerr, err, "read")
@@ -74,9 +86,23 @@ func (t *rawTransport) read(p []byte) (int, error) {
 
 func (t *rawTransport) write(p []byte) (int, error) {
 	t.wp = p
+	t.calls++
 	err := t.rc.Control(t.writeFn)
 	t.wp = nil
 	return rawResult(t.wn, t.werr, err, "write")
+}
+
+func (t *rawTransport) canWritev() bool { return true }
+
+// writev writes a then b (both non-empty) with one system call.
+func (t *rawTransport) writev(a, b []byte) (int, error) {
+	t.iov[0].Base, t.iov[1].Base = &a[0], &b[0]
+	t.iov[0].SetLen(len(a))
+	t.iov[1].SetLen(len(b))
+	t.calls++
+	err := t.rc.Control(t.writevFn)
+	t.iov[0].Base, t.iov[1].Base = nil, nil // keep no reference to the caller's buffers
+	return rawResult(t.wn, t.werr, err, "writev")
 }
 
 // rawResult maps a system call's outcome onto the transport contract.

@@ -155,6 +155,35 @@ func (p *Peer) AppendPacket(dst []byte) ([]byte, error) {
 	return append(dst, p.popPacketLocked()...), nil
 }
 
+// TakePackets appends every queued message to dst, with its type (see the
+// native build's doc). In the browser each message already has a buffer of
+// its own, which the caller keeps.
+func (p *Peer) TakePackets(dst []Packet) []Packet {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.phead < len(p.packets) {
+		text := p.packets[p.phead].text
+		dst = append(dst, Packet{Data: p.popPacketLocked(), Text: text})
+	}
+	return dst
+}
+
+// SendPrepared sends a prepared message as Send would: the browser frames
+// and compresses every message itself.
+func (p *Peer) SendPrepared(pm *PreparedMessage) error {
+	return p.send(pm.text, pm.data, "")
+}
+
+// sendBatch hands msgs to the browser one by one.
+func (p *Peer) sendBatch(msgs []Packet) (int, error) {
+	for i, m := range msgs {
+		if err := p.send(m.Text, m.Data, ""); err != nil {
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}
+
 // popPacketLocked removes the next packet from the queue.
 func (p *Peer) popPacketLocked() []byte {
 	pk := p.packets[p.phead]

@@ -230,14 +230,23 @@ func (h *Hub) deliverRemote(room string, msg Message) {
 	h.fanout(room, members, nil, msg)
 }
 
-// fanout sends msg to members except from, applying the slow policy. It is
-// the one place a broadcast meets the peers: prepared messages go here.
+// fanout sends msg to members except from, applying the slow policy. The
+// message is prepared once (wspeer.PreparedMessage): every member of the
+// same kind gets the same frame bytes, so a compressed broadcast costs one
+// compression.
 func (h *Hub) fanout(room string, members []*wspeer.Peer, from *wspeer.Peer, msg Message) {
+	if len(members) == 0 || (len(members) == 1 && members[0] == from) {
+		return
+	}
+	pm, err := wspeer.NewPreparedMessage(msg.Data, msg.Mode)
+	if err != nil {
+		return // Broadcast checked the message; a remote one that fails is dropped
+	}
 	for _, p := range members {
 		if p == from {
 			continue
 		}
-		err := p.Send(msg.Data, msg.Mode)
+		err := p.SendPrepared(pm)
 		switch {
 		case err == nil:
 			h.delivered.Add(1)

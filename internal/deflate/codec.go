@@ -3,6 +3,7 @@ package deflate
 import (
 	"bytes"
 	"compress/flate"
+	"fmt"
 	"io"
 	"sync"
 
@@ -47,6 +48,13 @@ func (c *Codec) Encode(dst []byte, _ proto.Opcode, payload []byte) ([]byte, byte
 		return payload, 0
 	}
 	return compressMessage(dst, payload, c.p.Level, c.p.OwnWindowBits < 15), proto.Rsv1
+}
+
+// SharedKey says which connections encode a message to the same bytes: ours
+// never use context takeover, so each message is compressed on its own, and
+// only the threshold, the level and the window limit change the output.
+func (c *Codec) SharedKey() string {
+	return fmt.Sprintf("deflate/%d/%d/%v", c.p.Threshold, c.p.Level, c.p.OwnWindowBits < 15)
 }
 
 // Feed gathers compressed bytes; after the last ones, inflating starts. A

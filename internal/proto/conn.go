@@ -289,6 +289,24 @@ func (c *Conn) AppendMessage(dst []byte, op Opcode, payload []byte) ([]byte, err
 	return c.eng.AppendMessage(dst, op, payload)
 }
 
+// SharedFrameKey says which connections may share a message's frame bytes
+// (see Engine.SharedFrameKey).
+func (c *Conn) SharedFrameKey() (string, bool) {
+	if c.eng == nil {
+		return "", false
+	}
+	return c.eng.SharedFrameKey()
+}
+
+// AppendDirectHeader appends the header of a message whose payload the
+// driver writes itself right after it (see Engine.AppendDirectHeader).
+func (c *Conn) AppendDirectHeader(dst []byte, op Opcode, n int) ([]byte, bool) {
+	if c.eng == nil || c.step != StepOpen {
+		return dst, false
+	}
+	return c.eng.AppendDirectHeader(dst, op, n)
+}
+
 // Pending reports whether the Conn has bytes for the driver to write.
 func (c *Conn) Pending() bool {
 	return len(c.out) > 0 || (c.eng != nil && c.eng.Pending())

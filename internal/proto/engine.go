@@ -517,6 +517,36 @@ func (e *Engine) AppendMessage(dst []byte, op Opcode, payload []byte) ([]byte, e
 	return e.AppendFrame(dst, op, true, 0, payload)
 }
 
+// SharedFrameKey says which connections may share the frame bytes of a whole
+// message this engine would send: only servers (a client masks each frame
+// with a fresh key), and with an extension only if its codec is a
+// SharedEncoder. Engines with the same key produce the same bytes.
+func (e *Engine) SharedFrameKey() (string, bool) {
+	switch c := e.cfg.Extension; {
+	case e.cfg.Role != RoleServer:
+		return "", false
+	case c == nil:
+		return "plain", true
+	default:
+		if s, ok := c.(SharedEncoder); ok {
+			return "ext/" + s.SharedKey(), true
+		}
+	}
+	return "", false
+}
+
+// AppendDirectHeader appends the header of a whole message of n bytes whose
+// payload the caller writes itself, unchanged, right after it (a vectored
+// write, sparing a copy). That is possible only for a server without an
+// extension; otherwise, or once a close frame was queued, it appends nothing
+// and reports false.
+func (e *Engine) AppendDirectHeader(dst []byte, op Opcode, n int) ([]byte, bool) {
+	if e.cfg.Role != RoleServer || e.cfg.Extension != nil || e.closeSent {
+		return dst, false
+	}
+	return AppendHeader(dst, Header{Fin: true, Opcode: op, Length: int64(n)}), true
+}
+
 func (e *Engine) appendFrame(dst []byte, op Opcode, fin bool, rsv byte, payload []byte) ([]byte, error) {
 	h := Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(payload))}
 	if e.cfg.Role == RoleClient {

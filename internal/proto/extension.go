@@ -48,6 +48,14 @@ type ExtensionCodec interface {
 	Release()
 }
 
+// SharedEncoder is implemented by codecs whose encoding of a message depends
+// on their parameters only (no state carried between messages): connections
+// whose codecs return the same key may share a message's encoded frame, as
+// a broadcast does.
+type SharedEncoder interface {
+	SharedKey() string
+}
+
 // ExtensionNegotiator takes part in the opening handshake for one extension.
 type ExtensionNegotiator interface {
 	// Name is the extension token, such as "permessage-deflate".

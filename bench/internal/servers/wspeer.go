@@ -2,7 +2,6 @@ package servers
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 
@@ -29,37 +28,36 @@ func newDeflatePeer() *wspeer.Peer {
 }
 
 // echoer sends every received message back with its type and never drops
-// one: a message that does not fit the outbound budget is held and retried
-// after the next Poll, and the peer's queue is not read meanwhile, so its
-// inbound budget fills and TCP pushes back on the client.
+// one. It takes the whole queue at once (TakePackets: lent, not copied) and
+// sends it back at once (SendBatch: one lock, one write). Messages that do
+// not fit the outbound budget are copied and retried after the next Poll,
+// and the peer's queue is not read meanwhile, so its inbound budget fills
+// and TCP pushes back on the client.
 type echoer struct {
-	pending []byte
-	mode    wspeer.WriteMode
-	held    bool
+	pks  []wspeer.Packet
+	held []wspeer.Packet // owned copies waiting for room
 }
 
-// pump echoes queued packets until the queue is empty or the outbound budget
-// is full; it reports whether it did anything.
+// pump echoes what is held, then the queued packets, until the queue is
+// empty or the outbound budget is full; it reports whether it did anything.
 func (e *echoer) pump(p *wspeer.Peer) bool {
-	did := false
-	for {
-		if !e.held {
-			msg, err := p.GetPacket()
-			if err != nil {
-				return did
-			}
-			e.pending, e.held = msg, true
-			e.mode = wspeer.WriteModeBinary
-			if p.WasStringPacket() {
-				e.mode = wspeer.WriteModeText
-			}
+	if len(e.held) > 0 {
+		n, err := p.SendBatch(e.held)
+		e.held = e.held[n:]
+		if err != nil || len(e.held) > 0 {
+			return n > 0
 		}
-		if err := p.Send(e.pending, e.mode); errors.Is(err, wspeer.ErrBufferFull) {
-			return did
-		}
-		e.pending, e.held = nil, false
-		did = true
 	}
+	e.pks = p.TakePackets(e.pks[:0])
+	if len(e.pks) == 0 {
+		return false
+	}
+	n, _ := p.SendBatch(e.pks)
+	for _, pk := range e.pks[n:] {
+		// Lent until the next Poll: keep a copy of what has to wait.
+		e.held = append(e.held, wspeer.Packet{Data: append([]byte(nil), pk.Data...), Text: pk.Text})
+	}
+	return true
 }
 
 // waitLoop is the complete connection loop of the Wait style.

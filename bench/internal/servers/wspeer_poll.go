@@ -4,39 +4,39 @@ import (
 	"context"
 	"net"
 	"runtime"
-	"sync/atomic"
+	"sync"
 
 	"github.com/wspeer/wspeer"
 )
 
 // wspeerPoll is the Godot way at server scale, as the library offers it:
-// net.Listen + AcceptStream, then Poll loops that own all peers, with no
-// goroutine per connection. Each loop waits on a wspeer.Poller (epoll on
-// Linux), which returns only the peers with work, so an idle server sleeps.
-// There is one loop per GOMAXPROCS, and new connections are dealt to them in
-// turn.
+// Poll loops that own all peers, with no goroutine per connection. Each loop
+// waits on a wspeer.Poller (epoll on Linux), which also accepts the
+// listener's connections itself (Poller.Listen) and returns only the peers
+// with work, so an idle server sleeps. There is one loop per GOMAXPROCS,
+// each accepting from the same listener.
 func wspeerPoll(newPeer func() *wspeer.Peer) Impl {
 	return func(ln net.Listener) error { return serveWspeerPoll(ln, newPeer) }
 }
 
 func serveWspeerPoll(ln net.Listener, newPeer func() *wspeer.Peer) error {
-	loops := make([]*wspeer.Poller, runtime.GOMAXPROCS(0))
-	for i := range loops {
+	done := make(chan struct{})
+	var once sync.Once
+	for range runtime.GOMAXPROCS(0) {
 		pl, err := wspeer.NewPoller()
 		if err != nil {
 			return err
 		}
-		loops[i] = pl
-		go runPollLoop(pl)
-	}
-	var next atomic.Uint64
-	return acceptLoop(ln, func(c net.Conn) {
-		p := newPeer()
-		if p.AcceptStream(c) != nil {
-			return
+		if err := pl.Listen(ln, newPeer); err != nil {
+			return err
 		}
-		loops[next.Add(1)%uint64(len(loops))].Add(p)
-	})
+		go func() {
+			runPollLoop(pl)
+			once.Do(func() { close(done) })
+		}()
+	}
+	<-done
+	return nil
 }
 
 func runPollLoop(pl *wspeer.Poller) {
