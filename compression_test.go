@@ -322,3 +322,35 @@ func TestCompressionThroughUpgrader(t *testing.T) {
 		t.Fatalf("echo of %d bytes", len(b))
 	}
 }
+
+// A message that inflates to 4 MiB is delivered over at least 16 Polls (256
+// KiB each at most), so that one loop serving many peers stays fair; Wait
+// returns at once between the slices.
+func TestHugeMessageDeliveredInSlices(t *testing.T) {
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.BestSpeed)
+	fw.Write(make([]byte, 4<<20))
+	fw.Flush()
+	payload := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
+	p, rc := serverPeer(t, func(p *Peer) { p.Compression = true; p.InboundBufferSize = 8 << 20 })
+	rc.handshake("Sec-WebSocket-Extensions: permessage-deflate\r\n")
+	pollUntil(t, p, "OPEN", stateIs(p, StateOpen))
+	rc.readResponse(101)
+	f := frame(2, true, true, payload)
+	f[0] |= 0x40
+	rc.write(f)
+	polls := 0
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	for p.AvailablePacketCount() == 0 && p.Wait(ctx) == nil {
+		p.Poll()
+		polls++
+	}
+	b, err := p.GetPacket()
+	if err != nil || len(b) != 4<<20 {
+		t.Fatalf("%d bytes, %v", len(b), err)
+	}
+	if polls < 16 {
+		t.Fatalf("4 MiB delivered in %d Polls: more than 256 KiB in one", polls)
+	}
+}

@@ -16,6 +16,7 @@ type inbound struct {
 	roff, rend  int
 	readErr     error
 	parsePaused bool // parsing stopped: no room (backpressure), or held back for the application
+	moreNow     bool // parsing stopped with work left for the next Poll (a hold, a slice's end)
 	packets     []packet
 	phead       int
 	inBytes     int     // payload bytes of unread packets
@@ -226,7 +227,7 @@ func (p *Peer) releaseInboundLocked() {
 // unblockedLocked reports whether parsing stopped for lack of room that the
 // application has since made by draining packets.
 func (p *Peer) unblockedLocked() bool {
-	return p.parsePaused && len(p.packets)-p.phead < p.cfg.maxPackets && p.inboundRoomLocked() > 0 &&
+	return p.moreNow || p.parsePaused && len(p.packets)-p.phead < p.cfg.maxPackets && p.inboundRoomLocked() > 0 &&
 		!p.controlBackloggedLocked()
 }
 

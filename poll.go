@@ -165,11 +165,18 @@ func (p *Peer) releaseReadBufLocked() {
 // messages while the packet queue and the inbound budget have room.
 func (p *Peer) parseLocked(now time.Time) {
 	c := p.core
-	p.parsePaused = false
+	p.parsePaused, p.moreNow = false, false
+	delivered := 0
 	for p.roff < p.rend || c.Inflating() {
 		// Pongs the remote does not read pile up in wbuf: past a bound, stop
-		// reading its frames until they are written (backpressure).
+		// reading its frames until they are written (backpressure). And one
+		// Poll delivers a bounded slice of a huge (or hugely inflating)
+		// message, so that one loop serving many peers stays fair.
 		p.takePendingLocked()
+		if delivered >= maxParsePerPoll {
+			p.parsePaused, p.moreNow = true, true
+			break
+		}
 		if len(p.packets)-p.phead >= p.cfg.maxPackets || p.controlBackloggedLocked() {
 			p.parsePaused = true
 			break
@@ -183,8 +190,8 @@ func (p *Peer) parseLocked(now time.Time) {
 		}
 		switch ev.Kind {
 		case proto.EventHold:
-			// The next Poll, at once (Wait sees blocked with room), goes on.
-			p.parsePaused = true
+			// The next Poll, at once, goes on.
+			p.parsePaused, p.moreNow = true, true
 			p.releaseReadBufLocked()
 			return
 		case proto.EventNone:
@@ -197,10 +204,15 @@ func (p *Peer) parseLocked(now time.Time) {
 			}
 		case proto.EventData:
 			p.receiveLocked(ev)
+			delivered += len(ev.Data)
 		}
 	}
 	p.releaseReadBufLocked()
 }
+
+// maxParsePerPoll bounds the payload bytes one Poll delivers; the next Poll
+// (at once: Wait sees moreNow) goes on.
+const maxParsePerPoll = 256 << 10
 
 // finishLocked makes the peer CLOSED: the transport is closed and its buffers
 // released; unread packets stay readable.
