@@ -2,7 +2,9 @@ package interop
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,7 +75,11 @@ func interrupt(t *testing.T, p *proc) {
 // with 4000 and the server logs it; a second Godot client is closed by the
 // server's shutdown with 1001.
 func godotClientOfEcho(ctx context.Context, t *testing.T, g *godot, bin, cmd, path string) {
-	srv, url := startWspeerServer(ctx, t, bin, cmd, "-protocol", "echo.v1", "-protocol", "echo.v2")
+	args := []string{cmd, "-protocol", "echo.v1", "-protocol", "echo.v2"}
+	if cmd == "echo" {
+		args = append(args, "-v") // echo logs connections only when asked
+	}
+	srv, url := startWspeerServer(ctx, t, bin, args...)
 	gp := g.peer(t, append([]string{"drive-client", url + path, godotClientProtocols}, append(sendSteps(godotBig), "close")...)...)
 	if ev := gp.expect(ctx, t, "open"); ev.Protocol != WantProtocol {
 		t.Errorf("Godot: selected protocol %q, want %q", ev.Protocol, WantProtocol)
@@ -144,8 +150,11 @@ func godotServerOfConnect(ctx context.Context, t *testing.T, g *godot, bin strin
 	}
 	gp.expectMessages(ctx, t, godotBig)
 	gp.expectOwnClose(ctx, t)
-	if err := waitExit(ctx, cp, closeTimeout); err != nil {
-		t.Errorf("wspeer connect: %v (want exit status 0)", err)
+	// The server closed cleanly with 4000, not 1000: connect's exit status
+	// is 3 (see wspeer connect -h).
+	var ee *exec.ExitError
+	if err := waitExit(ctx, cp, closeTimeout); !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Errorf("wspeer connect: %v (want exit status 3)", err)
 	}
 	stderr := cp.stderr.String()
 	if !strings.Contains(stderr, "connected to "+url+" (protocol echo.v2)") {

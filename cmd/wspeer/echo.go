@@ -44,6 +44,7 @@ logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 	sf.register(fs.FlagSet, "127.0.0.1:9001", defaultMaxMessage, "wss://")
 	maxPackets := fs.Int("max-packets", defaultMaxPackets, "`number` of messages queued per direction per peer")
 	gv := addGodotVarFlag(fs.FlagSet, "each one is decoded and sent back re-encoded; one that does not decode closes with 1007")
+	verbose := fs.Bool("v", false, "log every connection's open and close (off: no log line per connection)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -55,7 +56,7 @@ logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 		code, _ := fs.usageError("-max-packets must be positive")
 		return code
 	}
-	log := newLogger()
+	log := newLevelLogger(*verbose)
 	ln, tlsConf, code, ok := sf.open(fs)
 	if !ok {
 		return code
@@ -68,9 +69,16 @@ logs go to stderr. SIGINT/SIGTERM closes every peer with 1001.`,
 	fmt.Printf("listening on %s://%s\n", scheme(tlsConf), hostPort(ln, log))
 	ctx, stop := signalContext()
 	defer stop()
-	conns := make(chan net.Conn)
-	go acceptLoop(ctx, ln, tlsConf, conns, log)
-	pollLoop(ctx, conns, newPeer, gv.echoConvert(), log)
+	var conns chan net.Conn
+	if tlsConf != nil {
+		// TLS needs a net.Conn per peer: a goroutine accepts and wraps.
+		conns = make(chan net.Conn)
+		go acceptLoop(ctx, ln, tlsConf, conns, log)
+	} else {
+		// The Poller accepts by itself, inside Wait.
+		context.AfterFunc(ctx, func() { ln.Close() })
+	}
+	pollLoop(ctx, ln, conns, newPeer, gv.echoConvert(), log)
 	return exitOK
 }
 
@@ -107,7 +115,6 @@ type echoConn struct {
 	p     *wspeer.Peer
 	e     echoer
 	state wspeer.State
-	addr  string
 }
 
 // pollLoop is the Godot-style server loop: a single goroutine polls every
@@ -115,29 +122,43 @@ type echoConn struct {
 // peers have work, so it neither sleeps nor spins, and an idle peer costs no
 // goroutine. When ctx ends it closes every peer with 1001 and keeps polling,
 // for at most shutdownGrace, until the closing handshakes are done.
-func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer.Peer, convert func([]byte) ([]byte, error), log *slog.Logger) {
+func pollLoop(ctx context.Context, ln net.Listener, conns <-chan net.Conn, newPeer func() *wspeer.Peer, convert func([]byte) ([]byte, error), log *slog.Logger) {
 	pl, err := wspeer.NewPoller()
 	if err != nil {
 		log.Error("poller", "err", err)
 		return
 	}
 	defer pl.Close()
-	var mu sync.Mutex // guards peers: the accepting goroutine adds to it
+	var mu sync.Mutex // guards peers: the accepting goroutine (TLS) adds to it
 	peers := make(map[*wspeer.Peer]*echoConn)
 	trim := &memTrimmer{}
-	go func() {
-		for c := range conns {
-			ec := &echoConn{p: newPeer(), e: echoer{convert: convert, trim: trim}, addr: c.RemoteAddr().String(), state: wspeer.StateConnecting}
-			if err := ec.p.AcceptStream(c); err != nil {
-				log.Error("accept stream", "remote", ec.addr, errAttr(err))
-				continue
-			}
-			mu.Lock()
-			peers[ec.p] = ec
-			mu.Unlock()
-			pl.Add(ec.p)
+	track := func(p *wspeer.Peer) *echoConn {
+		ec := &echoConn{p: p, e: echoer{convert: convert, trim: trim}, state: wspeer.StateConnecting}
+		mu.Lock()
+		peers[p] = ec
+		mu.Unlock()
+		return ec
+	}
+	if conns == nil {
+		// Accepted inside Wait, on this goroutine: no goroutine, channel or
+		// wake-up per connection.
+		if err := pl.Listen(ln, func() *wspeer.Peer { return track(newPeer()).p }); err != nil {
+			log.Error("poller", "err", err)
+			return
 		}
-	}()
+	} else {
+		go func() {
+			for c := range conns {
+				p := newPeer()
+				if err := p.AcceptStream(c); err != nil {
+					log.Error("accept stream", "remote", c.RemoteAddr().String(), errAttr(err))
+					continue
+				}
+				track(p)
+				pl.Add(p)
+			}
+		}()
+	}
 	var ready []*wspeer.Peer
 	waitCtx := ctx
 	// After ctx ends, the loop goes on under graceCtx until the peers are
@@ -172,7 +193,8 @@ func pollLoop(ctx context.Context, conns <-chan net.Conn, newPeer func() *wspeer
 				delete(peers, p)
 				n := len(peers)
 				mu.Unlock()
-				log.Info("closed", "remote", ec.addr, "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
+				// No log line per connection on the hot path: -v shows them.
+				log.Debug("closed", "remote", p.ConnectedHost(), "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
 				if waitCtx != ctx && n == 0 {
 					return
 				}
@@ -203,26 +225,26 @@ func (ec *echoConn) step() {
 	ec.e.pump(ec.p)
 	if st := ec.p.ReadyState(); st != ec.state {
 		if st == wspeer.StateOpen {
-			slog.Default().Debug("open", "remote", ec.addr, "protocol", ec.p.SelectedProtocol())
+			slog.Default().Debug("open", "remote", ec.p.ConnectedHost(), "protocol", ec.p.SelectedProtocol())
 		}
 		ec.state = st
 	}
 }
 
 // echoer sends every received message back with its type, without ever
-// dropping one: a message the outbound buffer has no room for is kept and
-// retried after the next Poll, and nothing more is read from the peer's queue
-// meanwhile, so the peer's inbound budget fills and TCP pushes back on the
-// sender. Call pump after each Poll.
+// dropping one. It takes the peer's whole queue at once (TakePackets: the
+// messages are lent, not copied) and sends it back at once (SendBatch: one
+// lock, one write). Messages the outbound buffer has no room for are copied
+// and retried after the next Poll, and nothing more is taken from the peer's
+// queue meanwhile, so the peer's inbound budget fills and TCP pushes back on
+// the sender. Call pump after each Poll.
 //
-// Its buffer grows to the largest message echoed; above maxIdleBuf it is
-// released once the queue is empty, so an idle peer holds no big buffer.
+// An idle echoer holds no message buffer: held copies are dropped once sent,
+// and a big one's release lets the trimmer give the memory back.
 type echoer struct {
-	buf     []byte
-	pending []byte
-	mode    wspeer.WriteMode
-	held    bool
-	// Echoed counts the messages sent back.
+	pks  []wspeer.Packet
+	held []wspeer.Packet // owned copies waiting for room
+	// echoed counts the messages sent back.
 	echoed int
 	// convert, when set, transforms each binary message (-godot-var).
 	convert func([]byte) ([]byte, error)
@@ -230,42 +252,47 @@ type echoer struct {
 	trim *memTrimmer
 }
 
-// pump retries a held message, then echoes queued packets until the peer's
-// queue is empty or its outbound buffer is full. It reports whether it sent
-// or dropped anything. Messages that arrive once the peer is closing cannot
-// be echoed and are discarded.
+// pump sends what is held, then echoes the queued packets. It reports
+// whether it sent or dropped anything. Messages that arrive once the peer is
+// closing cannot be echoed and are discarded.
 func (e *echoer) pump(p *wspeer.Peer) bool {
-	did := false
-	for {
-		if !e.held {
-			// The buffer is reused: Send copies what it queues.
-			msg, err := p.AppendPacket(e.buf[:0])
-			if err != nil {
-				if cap(e.buf) > maxIdleBuf {
-					e.buf = nil // the queue is empty: do not hold a big message's buffer while idle
-					e.trim.released()
-				}
-				return did
-			}
-			e.buf = msg
-			e.pending, e.held = msg, true
-			e.mode = wspeer.WriteModeBinary
-			if p.WasStringPacket() {
-				e.mode = wspeer.WriteModeText
-			}
-			if !e.convertHeld(p) {
-				return true
-			}
+	if len(e.held) > 0 {
+		n, err := p.SendBatch(e.held)
+		e.echoed += n
+		e.release(e.held[:n])
+		e.held = e.held[n:]
+		if len(e.held) > 0 && errors.Is(err, wspeer.ErrBufferFull) {
+			return n > 0
 		}
-		err := p.Send(e.pending, e.mode)
-		if errors.Is(err, wspeer.ErrBufferFull) {
-			return did
+		e.held = nil // sent, or the peer is closing: nothing to keep
+	}
+	e.pks = p.TakePackets(e.pks[:0])
+	if len(e.pks) == 0 {
+		return false
+	}
+	if !e.convertAll(p) {
+		return true
+	}
+	n, err := p.SendBatch(e.pks)
+	e.echoed += n
+	e.release(e.pks[:n]) // the peer's big buffers go back to its pools
+	if errors.Is(err, wspeer.ErrBufferFull) {
+		for _, pk := range e.pks[n:] {
+			// Lent until the next Poll: keep a copy of what has to wait.
+			e.held = append(e.held, wspeer.Packet{Data: append([]byte(nil), pk.Data...), Text: pk.Text})
 		}
-		if err == nil {
-			e.echoed++
+	}
+	clear(e.pks) // keep no reference to the peer's buffer
+	return true
+}
+
+// release notes the messages just sent: after a big one, the memory of the
+// buffers that carried it may go back to the operating system.
+func (e *echoer) release(sent []wspeer.Packet) {
+	for _, pk := range sent {
+		if cap(pk.Data) > maxIdleBuf {
+			e.trim.released()
 		}
-		e.pending, e.held = nil, false
-		did = true
 	}
 }
 

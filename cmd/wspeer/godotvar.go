@@ -61,20 +61,26 @@ func (g *godotVar) echoConvert() func([]byte) ([]byte, error) {
 	}
 }
 
-// convertHeld applies the echoer's transform to the held binary message. A
-// message that does not decode closes the peer with 1007 and the reason,
-// and is dropped; convertHeld then reports false.
-func (e *echoer) convertHeld(p *wspeer.Peer) bool {
-	if e.convert == nil || e.mode != wspeer.WriteModeBinary {
+// convertAll applies the echoer's transform to every binary packet taken.
+// A message that does not decode closes the peer with 1007 and the reason,
+// and the batch is dropped; convertAll then reports false.
+func (e *echoer) convertAll(p *wspeer.Peer) bool {
+	if e.convert == nil {
 		return true
 	}
-	out, err := e.convert(e.pending)
-	if err != nil {
-		p.Close(1007, closeReason(err.Error()))
-		e.pending, e.held = nil, false
-		return false
+	for i, pk := range e.pks {
+		if pk.Text {
+			continue
+		}
+		out, err := e.convert(pk.Data)
+		if err != nil {
+			p.Close(1007, closeReason(err.Error()))
+			clear(e.pks)
+			e.pks = e.pks[:0]
+			return false
+		}
+		e.pks[i].Data = out
 	}
-	e.pending = out
 	return true
 }
 

@@ -211,7 +211,17 @@ func signalContext() (context.Context, context.CancelFunc) {
 // newLogger logs text lines to stderr: stdout is reserved for the listen
 // line and for data, which tests and scripts read.
 func newLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return newLevelLogger(false)
+}
+
+// newLevelLogger is newLogger with the per-connection lines (Debug) when
+// verbose.
+func newLevelLogger(verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 // loadServerTLS loads a certificate and key for wss://, or returns nil when
