@@ -67,6 +67,9 @@ func (p *Peer) coreConfigLocked() proto.ConnConfig {
 
 // openedLocked keeps what the opening handshake settled.
 func (p *Peer) openedLocked(hs *proto.HandshakeInfo) {
+	if hs == nil {
+		return
+	}
 	p.protocol = hs.Protocol
 	if hs.ResponseHeader != nil {
 		p.respHeader = hs.ResponseHeader

@@ -78,6 +78,10 @@ func (p *Peer) syncLocked() {
 	st := State(c.State())
 	if p.state == StateConnecting && st != StateConnecting {
 		p.openedLocked(c.Handshake())
+		c.ReleaseHandshake() // an open connection keeps no handshake state
+		if p.woff == len(p.wbuf) {
+			p.wbuf, p.woff = nil, 0 // nor the buffer the 101 went out in
+		}
 	}
 	p.state = st
 }

@@ -412,6 +412,7 @@ func (p *Peer) attachOpen(conn net.Conn, buffered []byte, protocol, requestedURL
 		p.parsePaused = true
 	}
 	p.core = proto.NewOpenConn(cfg, protocol, p.now())
+	p.core.ReleaseHandshake() // what it settled is kept above
 	p.state = StateOpen
 	return nil
 }

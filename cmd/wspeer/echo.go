@@ -142,7 +142,9 @@ func pollLoop(ctx context.Context, ln net.Listener, conns <-chan net.Conn, newPe
 	if conns == nil {
 		// Accepted inside Wait, on this goroutine: no goroutine, channel or
 		// wake-up per connection.
-		if err := pl.Listen(ln, func() *wspeer.Peer { return track(newPeer()).p }); err != nil {
+		// A burst of new connections leaves its handshakes' garbage: once
+		// the server is quiet, the trimmer hands that memory back too.
+		if err := pl.Listen(ln, func() *wspeer.Peer { trim.released(); return track(newPeer()).p }); err != nil {
 			log.Error("poller", "err", err)
 			return
 		}

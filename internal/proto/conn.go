@@ -22,16 +22,13 @@ import (
 // while Step changes, unless Parse returned EventHold: the application must
 // see the messages delivered first. Otherwise wait for input or NextDeadline.
 type Conn struct {
-	cfg   ConnConfig
-	step  Step
-	state ConnState
-	eng   *Engine
-
-	hs       HeadReader
-	out      []byte    // handshake bytes not yet taken
-	deadline time.Time // of the handshake or of the step ending the connection
-	rejected *HTTPError
-	info     HandshakeInfo
+	role         Role
+	closeTimeout time.Duration
+	step         Step
+	state        ConnState
+	eng          *Engine
+	hs           *opening  // the opening handshake; nil once released
+	deadline     time.Time // of the handshake or of the step ending the connection
 
 	delivered bool // a whole message was delivered in this turn
 	protoErr  *ProtocolError
@@ -41,6 +38,17 @@ type Conn struct {
 	recvCode  int
 	recvRsn   string
 	result    Result
+}
+
+// opening is what only the opening handshake needs: it is released once the
+// connection is open and the driver has taken the outcome (ReleaseHandshake),
+// so that an idle open connection keeps none of it.
+type opening struct {
+	cfg      ConnConfig
+	head     HeadReader
+	out      []byte // handshake bytes not yet taken
+	rejected *HTTPError
+	info     HandshakeInfo
 }
 
 // ConnConfig holds what a Conn needs for its whole life.
@@ -152,7 +160,7 @@ const (
 func NewClientConn(cfg ConnConfig, now time.Time) *Conn {
 	cfg.Role = RoleClient
 	c := newConn(cfg, now)
-	c.out = cfg.Request.AppendTo(nil)
+	c.hs.out = cfg.Request.AppendTo(nil)
 	return c
 }
 
@@ -168,15 +176,15 @@ func NewServerConn(cfg ConnConfig, now time.Time) *Conn {
 // cfg.Extension as the negotiated extension.
 func NewOpenConn(cfg ConnConfig, protocol string, now time.Time) *Conn {
 	c := newConn(cfg, now)
-	c.info.Protocol = protocol
-	c.info.Extension = cfg.Extension
+	c.hs.info.Protocol = protocol
+	c.hs.info.Extension = cfg.Extension
 	c.open(now)
 	return c
 }
 
 func newConn(cfg ConnConfig, now time.Time) *Conn {
-	c := &Conn{cfg: cfg, result: Result{Code: -1}}
-	c.hs.Max = cfg.MaxHeadSize
+	c := &Conn{role: cfg.Role, closeTimeout: cfg.CloseTimeout, result: Result{Code: -1}, hs: &opening{cfg: cfg}}
+	c.hs.head.Max = cfg.MaxHeadSize
 	c.deadline = now.Add(cfg.HandshakeTimeout)
 	return c
 }
@@ -194,11 +202,26 @@ func (c *Conn) Ended() bool { return c.step == StepDone }
 // Result returns how the connection ended (Kind EndNone before it has).
 func (c *Conn) Result() Result { return c.result }
 
-// Handshake returns what the opening handshake settled.
-func (c *Conn) Handshake() *HandshakeInfo { return &c.info }
+// Handshake returns what the opening handshake settled, or nil once
+// released.
+func (c *Conn) Handshake() *HandshakeInfo {
+	if c.hs == nil {
+		return nil
+	}
+	return &c.hs.info
+}
+
+// ReleaseHandshake frees what only the opening handshake needed, once the
+// connection is open (or over) and the driver has kept what it wants of
+// Handshake.
+func (c *Conn) ReleaseHandshake() {
+	if c.state != StateConnecting {
+		c.hs = nil
+	}
+}
 
 // Role returns the connection's role.
-func (c *Conn) Role() Role { return c.cfg.Role }
+func (c *Conn) Role() Role { return c.role }
 
 // CanSend reports whether data messages may be sent: OPEN, and no close
 // frame queued.
@@ -209,17 +232,18 @@ func (c *Conn) CloseReceived() bool { return c.recvClose }
 
 // open starts framing.
 func (c *Conn) open(now time.Time) {
+	cfg := &c.hs.cfg
 	c.eng = NewEngine(Config{
-		Role:              c.cfg.Role,
-		MaxMessageSize:    c.cfg.MaxMessageSize,
-		MaxFragments:      c.cfg.MaxFragments,
-		HeartbeatInterval: c.cfg.HeartbeatInterval,
-		CloseTimeout:      c.cfg.CloseTimeout,
-		Extension:         c.info.Extension,
-		Rand:              c.cfg.Rand,
+		Role:              cfg.Role,
+		MaxMessageSize:    cfg.MaxMessageSize,
+		MaxFragments:      cfg.MaxFragments,
+		HeartbeatInterval: cfg.HeartbeatInterval,
+		CloseTimeout:      cfg.CloseTimeout,
+		Extension:         c.hs.info.Extension,
+		Rand:              cfg.Rand,
 	}, now)
-	c.hs = HeadReader{}
-	c.out = nil
+	c.hs.head = HeadReader{}
+	c.hs.out = nil
 	c.deadline = time.Time{}
 	c.step, c.state = StepOpen, StateOpen
 }
@@ -228,8 +252,10 @@ func (c *Conn) open(now time.Time) {
 func (c *Conn) end(r Result) {
 	c.result = r
 	c.stop()
-	c.out = nil
-	c.hs = HeadReader{}
+	if c.hs != nil {
+		c.hs.out = nil
+		c.hs.head = HeadReader{}
+	}
 }
 
 // stop makes the connection over, keeping what is pending (a timer's last
@@ -238,8 +264,8 @@ func (c *Conn) stop() {
 	c.step, c.state = StepDone, StateClosed
 	if c.eng != nil {
 		c.eng.Release()
-	} else if c.info.Extension != nil {
-		c.info.Extension.Release()
+	} else if c.hs != nil && c.hs.info.Extension != nil {
+		c.hs.info.Extension.Release()
 	}
 }
 
@@ -309,15 +335,15 @@ func (c *Conn) AppendDirectHeader(dst []byte, op Opcode, n int) ([]byte, bool) {
 
 // Pending reports whether the Conn has bytes for the driver to write.
 func (c *Conn) Pending() bool {
-	return len(c.out) > 0 || (c.eng != nil && c.eng.Pending())
+	return (c.hs != nil && len(c.hs.out) > 0) || (c.eng != nil && c.eng.Pending())
 }
 
 // AppendPending moves the bytes the Conn produced (handshake request or
 // answer, control frames) to dst, in order.
 func (c *Conn) AppendPending(dst []byte) []byte {
-	if len(c.out) > 0 {
-		dst = append(dst, c.out...)
-		c.out = c.out[:0]
+	if c.hs != nil && len(c.hs.out) > 0 {
+		dst = append(dst, c.hs.out...)
+		c.hs.out = c.hs.out[:0]
 	}
 	if c.eng != nil && c.eng.Pending() {
 		dst = c.eng.AppendPending(dst)

@@ -40,10 +40,8 @@ func serverCfg() ConnConfig {
 }
 
 func openServerDriver(t *testing.T, cfg ConnConfig) *connDriver {
-	d := newDriver(t, NewOpenConn(cfg, "", t0))
-	d.c.cfg.Role = RoleServer
-	d.c.eng.cfg.Role = RoleServer
-	return d
+	cfg.Role = RoleServer
+	return newDriver(t, NewOpenConn(cfg, "", t0))
 }
 
 // turn is one turn: Tick, parse all input, write, Settle.
@@ -504,6 +502,25 @@ func TestConnTransportLoss(t *testing.T) {
 	d.stalled = true
 	d.at(time.Millisecond)
 	d.wantEnd(EndClean, 4002)
+}
+
+func TestConnReleasesHandshakeOnceOpen(t *testing.T) {
+	d := newDriver(t, NewServerConn(serverCfg(), t0))
+	d.c.ReleaseHandshake() // still CONNECTING: kept
+	d.in = hsHead(hsRFCRequest...)
+	d.at(0)
+	d.want(StateOpen, StepOpen)
+	if hs := d.c.Handshake(); hs == nil || hs.Protocol != "superchat" {
+		t.Fatalf("handshake info %+v", hs)
+	}
+	d.c.ReleaseHandshake()
+	if d.c.Handshake() != nil || d.c.Pending() {
+		t.Fatal("handshake state kept after release")
+	}
+	// The connection goes on without it, to a clean close.
+	d.in = remoteClose(1000, "")
+	d.at(time.Millisecond)
+	d.wantEnd(EndClean, 1000)
 }
 
 func TestConnCloseWhileConnectingDrops(t *testing.T) {

@@ -153,7 +153,7 @@ func (c *Conn) settleOpen(now time.Time, drained bool) {
 func (c *Conn) startEnd(r Result, now time.Time, drained bool) {
 	c.result = r
 	c.step, c.state = StepFlush, StateClosing
-	c.deadline = now.Add(c.cfg.CloseTimeout)
+	c.deadline = now.Add(c.closeTimeout)
 	c.settleEnd(now, drained)
 }
 
@@ -168,7 +168,7 @@ func (c *Conn) settleEnd(now time.Time, drained bool) {
 				c.finish()
 			}
 			return
-		case c.cfg.Role == RoleServer || c.result.Kind != EndClean:
+		case c.role == RoleServer || c.result.Kind != EndClean:
 			c.finish()
 			return
 		}
@@ -187,23 +187,23 @@ func (c *Conn) settleEnd(now time.Time, drained bool) {
 func (c *Conn) finish() { c.end(c.result) }
 
 func (c *Conn) rejectResult() Result {
-	return Result{Code: -1, Kind: EndHandshake, Detail: DetailRejected, Err: c.rejected}
+	return Result{Code: -1, Kind: EndHandshake, Detail: DetailRejected, Err: c.hs.rejected}
 }
 
 // parseHead feeds the HTTP head reader and, once the head is complete,
 // performs the client's or the server's side of the handshake.
 func (c *Conn) parseHead(p []byte, now time.Time) (int, Event, error) {
-	n, done, err := c.hs.Feed(p)
+	n, done, err := c.hs.head.Feed(p)
 	switch {
 	case err != nil:
-		if c.cfg.Role == RoleServer {
+		if c.role == RoleServer {
 			c.reject(AsHTTPError(err), now)
 		} else {
 			c.end(Result{Code: -1, Kind: EndHandshake, Err: err})
 		}
 	case done:
-		head := c.hs.Head()
-		if c.cfg.Role == RoleServer {
+		head := c.hs.head.Head()
+		if c.role == RoleServer {
 			c.serverHead(head, now)
 		} else {
 			c.clientHead(head, now)
@@ -215,15 +215,15 @@ func (c *Conn) parseHead(p []byte, now time.Time) (int, Event, error) {
 func (c *Conn) clientHead(head []byte, now time.Time) {
 	resp, err := ParseResponse(head)
 	if err == nil {
-		c.info.ResponseHeader = resp.Header
+		c.hs.info.ResponseHeader = resp.Header
 		var ext string
-		c.info.Protocol, ext, err = c.cfg.Request.Check(resp)
+		c.hs.info.Protocol, ext, err = c.hs.cfg.Request.Check(resp)
 		if err == nil {
-			c.info.Extension, err = ConfirmExtensions(c.cfg.Negotiators, ext)
+			c.hs.info.Extension, err = ConfirmExtensions(c.hs.cfg.Negotiators, ext)
 		}
 	}
 	if err != nil {
-		c.info.Protocol = ""
+		c.hs.info.Protocol = ""
 		c.end(Result{Code: -1, Kind: EndHandshake, Err: err})
 		return
 	}
@@ -238,22 +238,22 @@ func (c *Conn) serverHead(head []byte, now time.Time) {
 	}
 	// Keep the request as bytes, not as a map: an idle connection stays
 	// small, and its headers are parsed again on demand.
-	c.info.RequestHead = append([]byte(nil), head...)
-	c.info.Host, c.info.Target = req.Host, req.Target
-	c.info.Protocol = SelectProtocol(req.Protocols, c.cfg.Protocols)
+	c.hs.info.RequestHead = append([]byte(nil), head...)
+	c.hs.info.Host, c.hs.info.Target = req.Host, req.Target
+	c.hs.info.Protocol = SelectProtocol(req.Protocols, c.hs.cfg.Protocols)
 	var ext string
-	ext, c.info.Extension = AcceptExtensions(c.cfg.Negotiators, req.Extensions)
-	c.out = AppendResponse(c.out[:0], req.Key, c.info.Protocol, ext, c.cfg.Header)
-	c.hs = HeadReader{}
+	ext, c.hs.info.Extension = AcceptExtensions(c.hs.cfg.Negotiators, req.Extensions)
+	c.hs.out = AppendResponse(c.hs.out[:0], req.Key, c.hs.info.Protocol, ext, c.hs.cfg.Header)
+	c.hs.head = HeadReader{}
 	c.step = StepAnswer
 }
 
 // reject answers a bad request with its HTTP error; the connection ends once
 // the answer is written, or after rejectLinger at most.
 func (c *Conn) reject(he *HTTPError, now time.Time) {
-	c.rejected = he
-	c.out = AppendErrorResponse(c.out[:0], he.Status, he.Msg, nil)
-	c.hs = HeadReader{}
+	c.hs.rejected = he
+	c.hs.out = AppendErrorResponse(c.hs.out[:0], he.Status, he.Msg, nil)
+	c.hs.head = HeadReader{}
 	c.step = StepReject
 	if d := now.Add(rejectLinger); d.Before(c.deadline) {
 		c.deadline = d
