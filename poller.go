@@ -133,7 +133,7 @@ func (p *Peer) status(notify func()) peerStatus {
 	in := p.interestLocked()
 	st := peerStatus{fd: -1, closed: in.closed, ready: in.ready, deadline: in.deadline}
 	switch {
-	case in.closed || in.ready:
+	case in.closed:
 		return st
 	case in.dial != nil:
 		// The dial's goroutine wakes the Poller when it ends.
@@ -142,11 +142,13 @@ func (p *Peer) status(notify func()) peerStatus {
 	}
 	ready := p.tr.watch(notify, in.read, in.write)
 	if fd := p.tr.sysfd(); fd >= 0 {
+		// The socket's registration is kept up to date even when Poll has
+		// work now.
 		st.fd, st.wantRead, st.wantWrite = fd, in.read, in.write
 		return st
 	}
 	// Another transport: its goroutines wake the Poller through notify; the
 	// check also catches what happened before notify was installed.
-	st.ready = ready
+	st.ready = st.ready || ready
 	return st
 }

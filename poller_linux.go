@@ -261,7 +261,16 @@ func (e *epollPoller) syncLocked(ent *epollEntry, st peerStatus) {
 		// A new socket (or none): the old one, if any, was closed and left
 		// the set by itself.
 		ent.fd, ent.events = -1, 0
-		if st.fd >= 0 && syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_ADD, st.fd, &ev) == nil {
+		if st.fd < 0 {
+			return
+		}
+		err := syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_ADD, st.fd, &ev)
+		if err == syscall.EEXIST {
+			// Still registered (a socket this entry lost track of): take
+			// it over with this entry's data.
+			err = syscall.EpollCtl(e.epfd, syscall.EPOLL_CTL_MOD, st.fd, &ev)
+		}
+		if err == nil {
 			ent.fd, ent.events = st.fd, events
 		}
 	case st.fd >= 0 && events != ent.events:

@@ -272,3 +272,55 @@ func TestPollerFlushesASendFromAnotherGoroutine(t *testing.T) {
 		t.Fatalf("got %d bytes", len(f.payload))
 	}
 }
+
+// Messages delivered over several Polls (a huge compressed one) make the
+// Poller return the peer while it has work without losing the socket's
+// registration: the next messages still wake it (a peer reported ready used
+// to lose its epoll registration, and the second message never arrived).
+func TestPollerHugeMessagesInARow(t *testing.T) {
+	ln := listen(t)
+	pl, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	setup := func(p *Peer) *Peer {
+		p.Compression = true
+		p.InboundBufferSize, p.OutboundBufferSize = 8<<20, 8<<20
+		return p
+	}
+	if err := pl.Listen(ln, func() *Peer { return setup(NewPeer()) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	go func() {
+		var ready []*Peer
+		var pks []Packet
+		for ctx.Err() == nil {
+			ready, _ = pl.Wait(ctx, ready[:0])
+			for _, p := range ready {
+				p.Poll()
+				pks = p.TakePackets(pks[:0])
+				p.SendBatch(pks)
+			}
+		}
+	}()
+	c := setup(NewPeer())
+	defer c.Close(-1, "")
+	if err := c.ConnectToURL("ws://"+ln.Addr().String()+"/", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if i == 0 {
+			pollUntil(t, c, "OPEN", stateIs(c, StateOpen))
+		}
+		if err := c.PutPacket(make([]byte, 4<<20)); err != nil {
+			t.Fatal(err)
+		}
+		pollUntil(t, c, fmt.Sprintf("echo %d", i), func() bool { return c.AvailablePacketCount() > 0 })
+		if b, _ := c.GetPacket(); len(b) != 4<<20 {
+			t.Fatalf("echo %d: %d bytes", i, len(b))
+		}
+	}
+}

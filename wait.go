@@ -66,16 +66,13 @@ func (p *Peer) interestLocked() interest {
 		return interest{dial: p.dial}
 	}
 	in := interest{deadline: p.core.NextDeadline()}
-	switch {
-	case !in.deadline.IsZero() && !p.now().Before(in.deadline),
-		p.core.TransportFailed(), p.core.Pending(), p.unblockedLocked():
-		in.ready = true
-		return in
-	}
 	// Read while there is room to read into, even with a full packet queue:
-	// the read buffer then fills and reading stops by itself.
+	// the read buffer then fills and reading stops by itself. The interest is
+	// said even when Poll has work now: a Poller keeps its registration.
 	in.read = p.readErr == nil && (p.rbuf == nil || p.rend < len(p.rbuf) || p.roff > 0)
 	in.write = p.woff < len(p.wbuf)
+	in.ready = (!in.deadline.IsZero() && !p.now().Before(in.deadline)) ||
+		p.core.TransportFailed() || p.core.Pending() || p.unblockedLocked()
 	return in
 }
 
