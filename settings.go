@@ -20,6 +20,7 @@ type settings struct {
 	compression               bool
 	threshold                 int
 	proxy                     func(*http.Request) (*url.URL, error)
+	streamDialer              StreamDialer
 }
 
 // settingsLocked validates the exported fields and copies them.
@@ -37,6 +38,7 @@ func (p *Peer) settingsLocked() (settings, error) {
 		compression:      p.Compression,
 		threshold:        p.CompressionThreshold,
 		proxy:            p.Proxy,
+		streamDialer:     p.StreamDialer,
 	}
 	switch {
 	case s.inMax <= 0:

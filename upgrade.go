@@ -82,6 +82,9 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
 // the handler returns, Wait then returns at once, and the peer is left OPEN
 // with nothing driving it.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
+	if r.ProtoMajor == 2 {
+		return u.upgradeH2(w, r) // RFC 8441: upgrade_h2.go
+	}
 	req, err := u.check(w, r)
 	if err != nil {
 		return nil, err
@@ -209,6 +212,9 @@ func hijack(w http.ResponseWriter, resp []byte, timeout time.Duration) (net.Conn
 // that both server paths accept and refuse exactly the same requests: it
 // rebuilds the request head from what net/http parsed.
 func parseUpgradeRequest(r *http.Request) (*proto.Request, error) {
+	if r.ProtoMajor == 2 {
+		return proto.ParseH2Request(r.Method, r.URL.RequestURI(), r.Host, r.Header) // RFC 8441
+	}
 	target := r.RequestURI
 	if target == "" && r.URL != nil {
 		target = r.URL.RequestURI()
