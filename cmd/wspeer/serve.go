@@ -47,7 +47,7 @@ stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 		return code
 	}
 	if tlsConf != nil {
-		ln = tls.NewListener(ln, tlsConf)
+		ln = tls.NewListener(ln, withHTTP2(tlsConf)) // serve_h2.go
 	}
 	rooms, err := newChat(log, *natsURL)
 	if err != nil {
@@ -139,6 +139,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /chat/{room}", s.serveChat)
 	mux.HandleFunc("GET /cluster", s.serveCluster)
 	mux.HandleFunc("GET /echo", s.serveEcho)
+	s.routesH2(mux) // WebSocket over HTTP/2: serve_h2.go
 	// The same chat in Go compiled to WebAssembly, on the browser build of Peer.
 	mux.Handle("GET /wasm/", http.StripPrefix("/wasm", wasmassets.Handler()))
 	return mux
@@ -166,7 +167,7 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*ws
 	}
 	defer s.wg.Done()
 	handle(p) // first on the open peer: chat joins its room before the "open" log line
-	s.log.Info("open", "remote", r.RemoteAddr, "path", r.URL.Path, "protocol", p.SelectedProtocol())
+	s.log.Info("open", "remote", r.RemoteAddr, "path", r.URL.Path, "http", r.Proto, "protocol", p.SelectedProtocol())
 	for p.Wait(s.hard) == nil {
 		p.Poll()
 		handle(p)
