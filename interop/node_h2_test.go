@@ -125,7 +125,7 @@ func TestNodeH2(t *testing.T) {
 	t.Run("big", func(t *testing.T) {
 		var r struct {
 			Status, Op, Len, Close int
-			Same               bool
+			Same                   bool
 		}
 		if runH2Case(t, srv, "big", &r); r.Status != 200 || r.Op != 2 || r.Len != 1<<20 || !r.Same || r.Close != 1000 {
 			t.Fatalf("%+v", r)
