@@ -19,10 +19,10 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// h2ConformanceSections are the suite's sections run over HTTP/2: framing,
-// pings and pongs, reserved bits, opcodes, fragmentation, UTF-8, closing and
-// auto-fragmentation (limits and compression stay on HTTP/1.1).
-var h2ConformanceSections = []string{"1.", "2.", "3.", "4.", "5.", "6.", "7.", "10."}
+// h2ConformanceSections are the suite's sections run over HTTP/2: all of
+// them (framing, pings and pongs, reserved bits, opcodes, fragmentation,
+// UTF-8, closing, limits, auto-fragmentation, permessage-deflate).
+var h2ConformanceSections = []string{"1.", "2.", "3.", "4.", "5.", "6.", "7.", "9.", "10.", "12.", "13."}
 
 // suiteStream is one case's WebSocket stream for the suite, made here with
 // x/net/http2 directly (not with the Dialer under test).
@@ -115,14 +115,15 @@ func suiteEcho(p *wspeer.Peer) {
 	}
 }
 
-// TestConformanceServerRoleH2 runs the conformance suite's framing sections
-// as a client against our Upgrader over HTTP/2: each case is a stream of one
+// TestConformanceServerRoleH2 runs the conformance suite (every section) as
+// a client against our Upgrader over HTTP/2: each case is a stream of one
 // connection, with the suite's own frames (masked, malformed on purpose).
 // Every case must be OK (or INFORMATIONAL), as on HTTP/1.1.
 func TestConformanceServerRoleH2(t *testing.T) {
 	up := &wspeer.Upgrader{NewPeer: func() *wspeer.Peer {
 		p := wspeer.NewPeer()
 		p.InboundBufferSize, p.OutboundBufferSize, p.MaxQueuedPackets = 64<<20, 64<<20, 4096
+		p.Compression = true
 		return p
 	}}
 	s := startServer(t, true, up, suiteEcho)
