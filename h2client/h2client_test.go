@@ -25,7 +25,7 @@ type h2Server struct {
 	protos atomic.Value
 }
 
-func startServer(t *testing.T, h2 bool, up *wspeer.Upgrader, serve func(*wspeer.Peer)) *h2Server {
+func startServer(t testing.TB, h2 bool, up *wspeer.Upgrader, serve func(*wspeer.Peer)) *h2Server {
 	t.Helper()
 	s := &h2Server{}
 	s.protos.Store("")
