@@ -81,6 +81,13 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
 // lifetime, not on r.Context() in another goroutine: that context ends when
 // the handler returns, Wait then returns at once, and the peer is left OPEN
 // with nothing driving it.
+//
+// An HTTP/2 request (RFC 8441: CONNECT with :protocol websocket) is answered
+// 200 and the peer runs on its stream, with the same checks; a request
+// without :protocol websocket or Sec-WebSocket-Version 13 gets 400. net/http
+// serves it only with GODEBUG=http2xconnect=1 (see package xconnect). The
+// stream ends when the handler returns: keep the handler until the peer is
+// CLOSED (a Wait loop in the handler does) or until Released is closed.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
 	if r.ProtoMajor == 2 {
 		return u.upgradeH2(w, r) // RFC 8441: upgrade_h2.go
