@@ -8,9 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,4 +128,84 @@ func TestChatOverHTTP2InChromium(t *testing.T) {
 	if !strings.Contains(string(log), `":protocol: websocket"`) {
 		t.Fatalf("the net log (%d bytes) has no :protocol websocket header", len(log))
 	}
+}
+
+// connectSession runs `wspeer connect -http2 -insecure url` with lines on
+// stdin and checks the session: the opened line names the protocol, every
+// line comes back (after the first stdout lines in skip), and it closes 1000.
+func connectSession(t *testing.T, url, note string, skip []string, lines ...string) {
+	t.Helper()
+	c := start(t, "connect", "-http2", "-insecure", "-linger", "300ms", url)
+	fmt.Fprint(c.stdin, strings.Join(lines, "\n")+"\n")
+	c.stdin.Close()
+	for _, want := range append(skip, lines...) {
+		if got := c.line(10 * time.Second); got != want {
+			t.Fatalf("got %q, want %q; stderr:\n%s", got, want, c.stderr.String())
+		}
+	}
+	if code := c.exit(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, c.stderr.String())
+	}
+	if first := strings.SplitN(c.stderr.String(), "\n", 2)[0]; !strings.Contains(first, note) {
+		t.Fatalf("first stderr line %q does not say %q", first, note)
+	}
+	if l := c.lastStderrLine(); l != "closed 1000" {
+		t.Fatalf("last stderr line %q", l)
+	}
+}
+
+// TestConnectHTTP2Serve: connect -http2 against serve over TLS goes over
+// HTTP/2, as both ends say.
+func TestConnectHTTP2Serve(t *testing.T) {
+	t.Parallel()
+	srv, url := startTLSServe(t)
+	connectSession(t, url+"/echo", "(HTTP/2)", nil, "hello", "world")
+	if !strings.Contains(srv.stderr.String(), "path=/echo http=HTTP/2.0") {
+		t.Fatalf("serve's log:\n%s", srv.stderr.String())
+	}
+}
+
+// TestConnectHTTP2Hypercorn: connect -http2 with Hypercorn (its own RFC 8441
+// implementation) as the server, running h2client's ASGI echo app; the app's
+// first message says the request came over HTTP/2.
+func TestConnectHTTP2Hypercorn(t *testing.T) {
+	t.Parallel()
+	if err := exec.Command("/usr/bin/python3", "-c", "import hypercorn").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Hypercorn (Debian python3-hypercorn) is missing: %v", err)
+		}
+		t.Skip("Hypercorn (Debian python3-hypercorn) is missing")
+	}
+	cert, key := writeCert(t, t.TempDir())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	app, _ := filepath.Abs(filepath.Join("..", "..", "h2client", "testdata"))
+	hc := exec.Command("/usr/bin/python3", "-m", "hypercorn", "--certfile", cert, "--keyfile", key, "--bind", addr, "echo_asgi:app")
+	hc.Dir = app
+	var logs lockedBuffer
+	hc.Stdout, hc.Stderr = &logs, &logs
+	if err := hc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = hc.Process.Kill()
+		_ = hc.Wait()
+		if t.Failed() {
+			t.Logf("hypercorn:\n%s", logs.String())
+		}
+	})
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("hypercorn did not listen on %s", addr)
+		}
+	}
+	connectSession(t, "wss://"+addr+"/echo", "(HTTP/2)", []string{"http_version 2"}, "hello hypercorn", "second line")
 }
