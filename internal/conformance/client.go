@@ -3,8 +3,8 @@ package conformance
 import (
 	"bufio"
 	"context"
-	"net"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 )
