@@ -3,6 +3,7 @@
 package wspeer
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -129,11 +130,19 @@ type h2ServerConn struct {
 
 	mu     sync.Mutex
 	closed bool
+	gone   bool // the request's context ended: a reset, or the handler returned
 	ended  chan struct{}
 }
 
 func newH2ServerConn(w http.ResponseWriter, r *http.Request, rc *http.ResponseController) *h2ServerConn {
 	c := &h2ServerConn{body: r.Body, w: w, rc: rc, ended: make(chan struct{})}
+	// Once the request's context ends (the client reset the stream, or a
+	// handler returned too early), the ResponseWriter is not touched again.
+	context.AfterFunc(r.Context(), func() {
+		c.mu.Lock()
+		c.gone = true
+		c.mu.Unlock()
+	})
 	c.local, _ = r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		c.remote = net.TCPAddrFromAddrPort(ap)
@@ -143,14 +152,22 @@ func newH2ServerConn(w http.ResponseWriter, r *http.Request, rc *http.ResponseCo
 
 func (c *h2ServerConn) Read(p []byte) (int, error) { return c.body.Read(p) }
 
-func (c *h2ServerConn) Write(p []byte) (int, error) {
+func (c *h2ServerConn) Write(p []byte) (n int, err error) {
 	c.mu.Lock()
-	closed := c.closed
+	stop := c.closed || c.gone
 	c.mu.Unlock()
-	if closed {
+	if stop {
 		return 0, net.ErrClosed
 	}
-	n, err := c.w.Write(p)
+	defer func() {
+		// net/http panics on a write after the handler returned, which
+		// only a handler returning before the peer is CLOSED can cause:
+		// the connection is lost, not the program.
+		if recover() != nil {
+			n, err = 0, net.ErrClosed
+		}
+	}()
+	n, err = c.w.Write(p)
 	if err == nil {
 		err = c.rc.Flush()
 	}
@@ -182,7 +199,7 @@ func (c *h2ServerConn) SetWriteDeadline(t time.Time) error { return c.deadline(t
 func (c *h2ServerConn) deadline(t time.Time, r, w bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.closed || c.gone {
 		return os.ErrDeadlineExceeded
 	}
 	var err error
