@@ -12,10 +12,11 @@ import (
 // whether the WebSocket went over HTTP/2 or fell back to HTTP/1.1.
 type h2Dialer struct {
 	h2client.Dialer
-	used atomic.Bool
+	tried, used atomic.Bool
 }
 
 func (d *h2Dialer) DialStream(ctx context.Context, req *wspeer.StreamRequest) (*wspeer.Stream, error) {
+	d.tried.Store(true)
 	st, err := d.Dialer.DialStream(ctx, req)
 	d.used.Store(err == nil)
 	return st, err
@@ -28,6 +29,8 @@ func (d *h2Dialer) note() string {
 		return ""
 	case d.used.Load():
 		return "HTTP/2"
+	case !d.tried.Load():
+		return "HTTP/1.1: HTTP/2 is for wss:// without a proxy"
 	}
 	return "HTTP/1.1: no WebSocket over HTTP/2 there"
 }

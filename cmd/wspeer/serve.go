@@ -31,7 +31,8 @@ func runServe(args []string) int {
 Browsers' Origin must match the host, or one of the -origin patterns
 (path.Match syntax, e.g. "*.example.com"). On start it prints
 "listening on ws://HOST:PORT" and the page's http:// URL on stdout; logs go to
-stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
+stderr. With -tls-cert the server offers HTTP/2 too, and browsers open the
+WebSockets as streams of it (RFC 8441). SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`,
 		"wspeer serve -listen 127.0.0.1:8080   # then open http://127.0.0.1:8080 in two tabs")
 	var sf serverFlags
 	sf.register(fs.FlagSet, "127.0.0.1:8080", 1<<20, "https:// and wss://")
