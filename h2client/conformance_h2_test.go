@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wspeer/wspeer"
+	"github.com/wspeer/wspeer/h2client"
 	"github.com/wspeer/wspeer/internal/conformance"
 	"golang.org/x/net/http2"
 )
@@ -147,6 +148,55 @@ func TestConformanceServerRoleH2(t *testing.T) {
 			t.Errorf("case %s: %s: %s", r.ID, r.Verdict, r.Detail)
 		} else if r.KilledAtTimeout {
 			t.Errorf("case %s: the server did not end the stream before the kill timer (%s)", r.ID, r.Detail)
+		}
+	}
+}
+
+// TestConformanceClientRoleH2 runs the suite as the fuzzingserver over HTTP/2
+// (conformance.Server.ServeStream on net/http's HTTP/2 server) against our
+// client with h2client: one peer per case, each a stream of its own
+// connection, echoing until the case closes it.
+func TestConformanceClientRoleH2(t *testing.T) {
+	sections := h2ConformanceSections
+	if testing.Short() {
+		sections = []string{"1.", "2.", "3.", "4.", "5.", "7."}
+	}
+	cases := conformance.Select(conformance.AllCases(), sections...)
+	suite := conformance.NewServer(cases)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(suite.ServeStream))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	const agent = "wspeer-h2client"
+	for i := range cases {
+		p := wspeer.NewPeer()
+		p.StreamDialer = &h2client.Dialer{}
+		p.InboundBufferSize, p.OutboundBufferSize, p.MaxQueuedPackets = 64<<20, 64<<20, 4096
+		p.Compression = true
+		url := fmt.Sprintf("%s/runCase?case=%d&agent=%s", wssURL(srv, ""), i+1, agent)
+		if err := p.ConnectToURL(url, clientTLS(srv)); err != nil {
+			t.Fatal(err)
+		}
+		suiteEcho(p)
+		if ctx.Err() != nil {
+			t.Fatal(ctx.Err())
+		}
+	}
+	rep := suite.Report(agent)
+	if rep == nil {
+		t.Fatal("no report")
+	}
+	t.Log("\n" + rep.Summary())
+	if len(rep.Results) != len(cases) {
+		t.Errorf("%d results, want %d", len(rep.Results), len(cases))
+	}
+	for _, r := range rep.Results {
+		if r.Verdict != conformance.OK && r.Verdict != conformance.Informational {
+			t.Errorf("case %s: %s: %s", r.ID, r.Verdict, r.Detail)
+		} else if r.KilledAtTimeout {
+			t.Errorf("case %s: the client did not end the stream before the kill timer (%s)", r.ID, r.Detail)
 		}
 	}
 }
