@@ -184,6 +184,7 @@ func TestConformanceClientRoleH2(t *testing.T) {
 			t.Fatal(ctx.Err())
 		}
 	}
+	srv.Close() // waits for the handlers: the last case's result is recorded
 	rep := suite.Report(agent)
 	if rep == nil {
 		t.Fatal("no report")
