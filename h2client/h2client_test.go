@@ -43,25 +43,8 @@ func startServer(t testing.TB, h2 bool, up *wspeer.Upgrader, serve func(*wspeer.
 	return s
 }
 
-// echo runs the Wait loop, sending every message back.
-func echo(p *wspeer.Peer) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for p.Wait(ctx) == nil {
-		p.Poll()
-		for p.AvailablePacketCount() > 0 {
-			b, err := p.GetPacket()
-			if err != nil {
-				break
-			}
-			if p.WasStringPacket() {
-				_ = p.Send(b, wspeer.WriteModeText)
-			} else {
-				_ = p.Send(b, wspeer.WriteModeBinary)
-			}
-		}
-	}
-}
+// echo runs the Wait loop, sending every message back (suiteEcho).
+func echo(p *wspeer.Peer) { suiteEcho(p) }
 
 func clientTLS(s *httptest.Server) *tls.Config {
 	pool := x509.NewCertPool()
