@@ -211,3 +211,20 @@ func TestH2Refused(t *testing.T) {
 		t.Fatalf("client: %d %v", p.CloseCode(), p.CloseError())
 	}
 }
+
+// TestH2ServerResets: a stream the server resets (the handler aborts, so
+// net/http sends RST_STREAM) is a lost connection for the client: -1 and
+// ErrConnectionLost.
+func TestH2ServerResets(t *testing.T) {
+	s := startServer(t, true, &wspeer.Upgrader{}, func(p *wspeer.Peer) {
+		t.Cleanup(func() { p.Close(-1, "") })
+		time.Sleep(100 * time.Millisecond)
+		panic(http.ErrAbortHandler)
+	})
+	p := dialPeer(t, s.Server, "/", nil)
+	waitFor(t, p, "closed", func() bool { return p.ReadyState() == wspeer.StateClosed })
+	if p.CloseCode() != -1 || !errors.Is(p.CloseError(), wspeer.ErrConnectionLost) {
+		t.Fatalf("client: %d %v", p.CloseCode(), p.CloseError())
+	}
+	t.Logf("client: %v", p.CloseError())
+}
