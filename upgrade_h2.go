@@ -93,6 +93,18 @@ func (p *Peer) Released() <-chan struct{} {
 	return p.released
 }
 
+// ConnContext is for http.Server.ConnContext: it keeps each connection in
+// the context of its requests, so that a peer upgraded over HTTP/2 reaches
+// the TCP connection under its stream. Without it, SetNoDelay on such a peer
+// returns ErrUnsupported; with it, SetNoDelay sets the connection, which all
+// the client's streams share.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// connKey is ConnContext's context key.
+type connKey struct{}
+
 // closedChan is a channel closed from the start (never written to).
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
@@ -127,6 +139,7 @@ type h2ServerConn struct {
 	rc     *http.ResponseController
 	local  net.Addr
 	remote net.Addr
+	under  net.Conn // the client's connection, when ConnContext put it there
 
 	mu     sync.Mutex
 	closed bool
@@ -144,6 +157,7 @@ func newH2ServerConn(w http.ResponseWriter, r *http.Request, rc *http.ResponseCo
 		c.mu.Unlock()
 	})
 	c.local, _ = r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	c.under, _ = r.Context().Value(connKey{}).(net.Conn)
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		c.remote = net.TCPAddrFromAddrPort(ap)
 	}
@@ -214,10 +228,13 @@ func (c *h2ServerConn) deadline(t time.Time, r, w bool) error {
 	return err
 }
 
-// SetNoDelay cannot reach the TCP connection under an HTTP/2 server stream:
-// net/http owns it, shared by every stream of the client.
-func (c *h2ServerConn) SetNoDelay(bool) error {
-	return fmt.Errorf("%w: no-delay on an HTTP/2 stream (net/http owns the shared connection)", ErrUnsupported)
+// SetNoDelay sets the TCP connection under the stream, shared by every
+// stream of the client, when ConnContext made it known.
+func (c *h2ServerConn) SetNoDelay(enabled bool) error {
+	if c.under == nil {
+		return fmt.Errorf("%w: no-delay on an HTTP/2 stream needs http.Server.ConnContext = wspeer.ConnContext", ErrUnsupported)
+	}
+	return applyNoDelay(c.under, enabled)
 }
 
 // addrOr returns a, or an empty TCP address when a is unknown.

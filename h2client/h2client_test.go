@@ -228,3 +228,38 @@ func TestH2ServerResets(t *testing.T) {
 	}
 	t.Logf("client: %v", p.CloseError())
 }
+
+// TestH2ServerNoDelay: on a server stream SetNoDelay needs the connection
+// (wspeer.ConnContext as the server's ConnContext) and then sets it; without
+// it, ErrUnsupported.
+func TestH2ServerNoDelay(t *testing.T) {
+	for _, withConn := range []bool{false, true} {
+		got := make(chan error, 1)
+		s := &h2Server{}
+		s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := (&wspeer.Upgrader{}).Upgrade(w, r)
+			if err != nil {
+				got <- err
+				return
+			}
+			got <- p.SetNoDelay(false)
+			p.Close(-1, "")
+		}))
+		if withConn {
+			s.Config.ConnContext = wspeer.ConnContext
+		}
+		s.EnableHTTP2 = true
+		s.StartTLS()
+		t.Cleanup(s.Close)
+		p := wspeer.NewPeer()
+		p.StreamDialer = &h2client.Dialer{}
+		if err := p.ConnectToURL(wssURL(s.Server, "/"), clientTLS(s.Server)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, p, "closed", func() bool { return p.ReadyState() == wspeer.StateClosed })
+		err := <-got
+		if withConn && err != nil || !withConn && !errors.Is(err, wspeer.ErrUnsupported) {
+			t.Fatalf("ConnContext %v: SetNoDelay: %v", withConn, err)
+		}
+	}
+}

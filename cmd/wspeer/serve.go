@@ -73,6 +73,7 @@ WebSockets as streams of it (RFC 8441). SIGINT/SIGTERM closes every peer with 10
 	srv := &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ConnContext:       wspeer.ConnContext, // SetNoDelay on HTTP/2 streams
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	httpScheme := "http"
