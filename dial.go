@@ -25,6 +25,7 @@ type dialing struct {
 
 	mu        sync.Mutex
 	conn      net.Conn
+	stream    *Stream // the conn is a stream opened by a StreamDialer
 	err       error
 	abandoned bool
 	finished  bool
@@ -40,11 +41,11 @@ func (d *dialing) watch(notify func()) bool {
 }
 
 // startDial begins connecting to t in the background.
-func startDial(t *target, tlsCfg *tls.Config, s settings) *dialing {
+func startDial(t *target, tlsCfg *tls.Config, s settings, req *proto.ClientRequest) *dialing {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &dialing{done: make(chan struct{}), cancel: cancel}
 	go func() {
-		c, err := dialTarget(ctx, t, tlsCfg, s)
+		c, st, err := dialAny(ctx, t, tlsCfg, s, req)
 		d.mu.Lock()
 		d.finished = true
 		notify := d.notify
@@ -53,7 +54,7 @@ func startDial(t *target, tlsCfg *tls.Config, s settings) *dialing {
 				c.Close()
 			}
 		} else {
-			d.conn, d.err = c, err
+			d.conn, d.stream, d.err = c, st, err
 		}
 		d.mu.Unlock()
 		close(d.done)
@@ -201,6 +202,6 @@ func (p *Peer) connectLocked(rawURL string, t *target, s settings, tlsConfig *tl
 	p.resetLocked(s)
 	p.requestedURL = rawURL
 	p.request = req
-	p.dial = startDial(t, tlsConfig, s)
+	p.dial = startDial(t, tlsConfig, s, req)
 	return nil
 }

@@ -18,6 +18,9 @@ type link struct {
 	conn    net.Conn
 	tr      transport
 	remote  *net.TCPAddr
+	// released is closed once the handler that upgraded the peer may
+	// return (an HTTP/2 stream; see Released); nil: at once.
+	released <-chan struct{}
 }
 
 // attachLocked makes conn the peer's transport.
@@ -41,12 +44,16 @@ func (p *Peer) dialStepLocked() bool {
 		return false
 	}
 	conn, err := p.dial.result()
+	stream := p.dial.stream
 	p.dial = nil
 	if err != nil {
 		p.finishLocked(-1, "", err)
 		return false
 	}
 	p.attachLocked(conn)
+	if stream != nil {
+		return p.openStreamLocked(stream) // dial_stream.go
+	}
 	cfg := p.coreConfigLocked()
 	cfg.Request, p.request = p.request, nil
 	p.core = proto.NewClientConn(cfg, p.now())
@@ -106,6 +113,9 @@ func (p *Peer) SetNoDelay(enabled bool) error {
 }
 
 func applyNoDelay(c net.Conn, enabled bool) error {
+	if s, ok := c.(interface{ SetNoDelay(bool) error }); ok {
+		return s.SetNoDelay(enabled) // *net.TCPConn, and HTTP/2 streams
+	}
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}

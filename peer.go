@@ -94,6 +94,13 @@ type Peer struct {
 	// must lie within Godot's bounds, 1 KiB to 256 MiB, and are rounded up to
 	// a power of two as Godot's setter does.
 	EncodeBufferMaxSize int
+	// StreamDialer, when set, opens wss:// connections as streams of an
+	// HTTP/2 connection (RFC 8441) with the dialer given, such as
+	// h2client.Dialer from github.com/wspeer/wspeer/h2client; a server that
+	// does not offer them is reached over HTTP/1.1 on a new connection. It is
+	// not used for ws:// URLs, nor when Proxy names a proxy for the URL. The
+	// browser ignores it (the browser picks the protocol itself).
+	StreamDialer StreamDialer
 
 	mu        sync.Mutex
 	clock     func() time.Time // time.Now, or a test's clock

@@ -22,6 +22,7 @@ type settings struct {
 	compression               bool
 	threshold                 int
 	proxy                     func(*http.Request) (*url.URL, error)
+	streamDialer              StreamDialer
 }
 
 // settingsLocked validates the exported fields and copies them.
@@ -41,6 +42,7 @@ func (p *Peer) settingsLocked() (settings, error) {
 		compression:      p.Compression,
 		threshold:        p.CompressionThreshold,
 		proxy:            p.Proxy,
+		streamDialer:     p.StreamDialer,
 	}
 	switch {
 	case s.inMax <= 0:

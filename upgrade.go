@@ -105,7 +105,17 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
 // lifetime, not on r.Context() in another goroutine: that context ends when
 // the handler returns, Wait then returns at once, and the peer is left OPEN
 // with nothing driving it.
+//
+// An HTTP/2 request (RFC 8441: CONNECT with :protocol websocket) is answered
+// 200 and the peer runs on its stream, with the same checks; a request
+// without :protocol websocket or Sec-WebSocket-Version 13 gets 400. net/http
+// serves it only with GODEBUG=http2xconnect=1 (see package xconnect). The
+// stream ends when the handler returns: keep the handler until the peer is
+// CLOSED (a Wait loop in the handler does) or until Released is closed.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error) {
+	if r.ProtoMajor == 2 {
+		return u.upgradeH2(w, r) // RFC 8441: upgrade_h2.go
+	}
 	p, s, err := u.peer()
 	if err != nil {
 		return nil, internalError(w, err)
@@ -269,7 +279,15 @@ func parseUpgradeRequest(r *http.Request, maxHead int) (*proto.Request, []byte, 
 	if len(b) > maxHead {
 		return nil, nil, proto.ErrHeadTooLarge
 	}
-	req, err := proto.ParseRequest(b)
+	var req *proto.Request
+	var err error
+	if r.ProtoMajor == 2 {
+		// RFC 8441: CONNECT with :protocol websocket, no key; the head is
+		// kept in HTTP/1.1 form for RequestHeader.
+		req, err = proto.ParseH2Request(r.Method, r.URL.RequestURI(), r.Host, r.Header)
+	} else {
+		req, err = proto.ParseRequest(b)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

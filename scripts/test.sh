@@ -53,6 +53,7 @@ install_packages() {
 	local need=()
 	command -v chromium >/dev/null 2>&1 || need+=(chromium)
 	/usr/bin/python3 -c 'import autobahn, twisted' >/dev/null 2>&1 || need+=(python3-autobahn python3-twisted)
+	/usr/bin/python3 -c 'import hypercorn' >/dev/null 2>&1 || need+=(python3-hypercorn)
 	command -v godot3-server >/dev/null 2>&1 || need+=(godot3-server)
 	if [ ${#need[@]} -gt 0 ]; then
 		step "installing ${need[*]}"

@@ -26,9 +26,9 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
-// startChromium starts headless Chromium and returns the DevTools WebSocket
-// URL of its first page (about:blank).
-func startChromium(t *testing.T) string {
+// startChromium starts headless Chromium (with the extra flags) and returns
+// the DevTools WebSocket URL of its first page (about:blank).
+func startChromium(t *testing.T, extra ...string) string {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -38,7 +38,8 @@ func startChromium(t *testing.T) string {
 	}
 	cmd := exec.Command(chromiumPath, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--remote-debugging-port=0", "--user-data-dir="+t.TempDir(), "--window-size=800,600", "about:blank")
+		"--remote-debugging-port=0", "--user-data-dir="+t.TempDir(), "--window-size=800,600")
+	cmd.Args = append(append(cmd.Args, extra...), "about:blank")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its helpers die with it
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -76,6 +76,7 @@ type connectOptions struct {
 	compress   *bool
 	raw        *bool
 	gv         *godotVar
+	h2         *h2Dialer // -http2 (connect_h2.go)
 }
 
 func runConnect(args []string) int {
@@ -93,9 +94,13 @@ func runConnect(args []string) int {
 	fs.Var(&o.maxMessage, "max-message", "inbound and outbound buffer `size` (largest message, longest line)")
 	o.compress = fs.Bool("compress", false, "offer permessage-deflate compression (RFC 7692)")
 	o.raw = fs.Bool("raw", false, "print received text and close reasons as is, even to a terminal")
+	http2 := fs.Bool("http2", false, "wss:// over HTTP/2 (RFC 8441) when the server offers it, else HTTP/1.1")
 	o.gv = addGodotVarFlag(fs.FlagSet, "each one received prints in var_to_str text form, and each stdin line in that form is sent with put_var")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *http2 {
+		o.h2 = &h2Dialer{}
 	}
 	if err := o.gv.check(); err != nil {
 		code, _ := fs.usageError("%v", err)
@@ -131,6 +136,9 @@ func (o *connectOptions) newPeer() (*wspeer.Peer, error) {
 	p.HeartbeatInterval = *o.ping
 	p.Compression = *o.compress
 	p.Variant = o.gv.options()
+	if o.h2 != nil {
+		p.StreamDialer = o.h2
+	}
 	for _, h := range o.headers {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
@@ -233,6 +241,9 @@ func (s *session) openedLine() string {
 	var notes []string
 	if proto := s.p.SelectedProtocol(); proto != "" {
 		notes = append(notes, "protocol "+proto)
+	}
+	if n := s.o.h2.note(); n != "" {
+		notes = append(notes, n)
 	}
 	deflate := strings.Contains(s.p.ResponseHeader().Get("Sec-WebSocket-Extensions"), "permessage-deflate")
 	switch {

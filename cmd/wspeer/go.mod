@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/wspeer/wspeer v0.0.0
+	github.com/wspeer/wspeer/h2client v0.0.0
 	github.com/wspeer/wspeer/natsbackplane v0.0.0
 )
 
@@ -17,12 +18,15 @@ require (
 	github.com/nats-io/nats.go v1.56.0 // indirect
 	github.com/nats-io/nkeys v0.4.17 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
-	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/net v0.63.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
 
 replace (
 	github.com/wspeer/wspeer => ../..
+	github.com/wspeer/wspeer/h2client => ../../h2client
 	github.com/wspeer/wspeer/natsbackplane => ../../natsbackplane
 )

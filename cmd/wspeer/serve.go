@@ -36,7 +36,9 @@ name was rebound to 127.0.0.1 (DNS rebinding) gets 403; on another address,
 -allow-host, when given, lists every host allowed. Request heads above
 -max-head get 431; idle peers are pinged every -heartbeat. On start it prints
 "listening on ws://HOST:PORT" and the page's http:// URL on stdout; logs go to
-stderr. SIGINT/SIGTERM closes every peer with 1001 and exits within 2 s.`
+stderr. With -tls-cert the server offers HTTP/2 too, and browsers open the
+WebSockets as streams of it (RFC 8441). SIGINT/SIGTERM closes every peer with
+1001 and exits within 2 s.`
 
 func runServe(args []string) int {
 	fs := newFlagSet("serve", "", serveHelp,
@@ -59,7 +61,7 @@ func runServe(args []string) int {
 		return code
 	}
 	if tlsConf != nil {
-		ln = tls.NewListener(ln, tlsConf)
+		ln = tls.NewListener(ln, withHTTP2(tlsConf)) // serve_h2.go
 	}
 	rooms, err := newChat(log, *natsURL, *chatRate)
 	if err != nil {
@@ -117,6 +119,7 @@ func (s *server) httpServer(maxHead int) *http.Server {
 		// net/http reads up to 4 KiB more than this before refusing with
 		// 431; the Upgrader then applies -max-head to what it parsed.
 		MaxHeaderBytes: maxHead,
+		ConnContext:    wspeer.ConnContext, // SetNoDelay on HTTP/2 streams
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 }
@@ -166,6 +169,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /chat/{room}", s.serveChat)
 	mux.HandleFunc("GET /cluster", s.serveCluster)
 	mux.HandleFunc("GET /echo", s.serveEcho)
+	s.routesH2(mux) // WebSocket over HTTP/2: serve_h2.go
 	// The same chat in Go compiled to WebAssembly, on the browser build of Peer.
 	mux.Handle("GET /wasm/", http.StripPrefix("/wasm", wasmassets.Handler()))
 	return mux
@@ -180,8 +184,8 @@ func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
 // serveWS upgrades the request and starts the connection's Wait loop in a
 // goroutine of its own, calling handle once the peer is open and after each
 // Poll, until the peer is closed (or the shutdown grace is over), then done
-// (if not nil). The handler returns at once, so that net/http drops the
-// request and its buffers: an open connection keeps only its peer. Peer
+// (if not nil). Over HTTP/1.1 the handler returns at once, so that net/http
+// drops the request and its buffers: an open connection keeps only its peer. Peer
 // methods are goroutine-safe, so other connections' goroutines may send to
 // this peer meanwhile.
 func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*wspeer.Peer), done func()) {
@@ -195,14 +199,17 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*ws
 		p.Close(-1, "") // shutting down: closeAll has already run
 		return
 	}
-	go s.run(p, remote, path, handle, done)
+	go s.run(p, remote, path, r.Proto, handle, done)
+	// Over HTTP/2 the WebSocket is a stream of the request: it ends with the
+	// handler, so the handler stays until the peer is done with it.
+	<-p.Released()
 }
 
 // run is serveWS's connection loop.
-func (s *server) run(p *wspeer.Peer, remote, path string, handle func(*wspeer.Peer), done func()) {
+func (s *server) run(p *wspeer.Peer, remote, path, proto string, handle func(*wspeer.Peer), done func()) {
 	defer s.wg.Done()
 	handle(p) // first on the open peer: chat joins its room before the "open" log line
-	s.log.Info("open", "remote", remote, "path", path, "protocol", p.SelectedProtocol())
+	s.log.Info("open", "remote", remote, "path", path, "http", proto, "protocol", p.SelectedProtocol())
 	for p.Wait(s.hard) == nil {
 		p.Poll()
 		handle(p)

@@ -1,8 +1,10 @@
 package conformance
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 )
@@ -31,6 +33,14 @@ func RunClient(ctx context.Context, baseURL string, cases []*Case, progress func
 }
 
 func runClientCase(ctx context.Context, url string, c *Case) Result {
+	return runCaseOn(ctx, c, func(offers string) (net.Conn, *bufio.Reader, []string, error) {
+		return clientHandshake(url, handshakeTimeout, offers)
+	})
+}
+
+// runCaseOn runs one case in the client role on the connection open makes
+// (the opening handshake done, with offers as Sec-WebSocket-Extensions).
+func runCaseOn(ctx context.Context, c *Case, open func(offers string) (net.Conn, *bufio.Reader, []string, error)) Result {
 	start := time.Now()
 	failed := func(err error) Result {
 		return Result{
@@ -46,7 +56,7 @@ func runClientCase(ctx context.Context, url string, c *Case) Result {
 			offers = append(offers, o.String())
 		}
 	}
-	conn, br, exts, err := clientHandshake(url, handshakeTimeout, strings.Join(offers, ", "))
+	conn, br, exts, err := open(strings.Join(offers, ", "))
 	if err != nil {
 		return failed(err)
 	}

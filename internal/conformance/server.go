@@ -61,38 +61,55 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 
 func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	defer conn.Close()
-	// A compression case answers the client's offers as Autobahn's
-	// fuzzingserver does for it; every other request declines them.
-	var c *Case
-	var dc *deflateConn
-	var offerErr error
-	req, br, err := serverHandshake(conn, handshakeTimeout, func(req *http.Request) string {
+	var sel selection
+	req, br, err := serverHandshake(conn, handshakeTimeout, sel.choose(s.Cases))
+	if err != nil {
+		return
+	}
+	s.serveRequest(ctx, conn, br, req, &sel)
+}
+
+// selection is what a request chose: its case and, for a compression case,
+// the negotiated deflate (or why the offers were unusable).
+type selection struct {
+	c        *Case
+	dc       *deflateConn
+	offerErr error
+}
+
+// choose returns the handshake's extension callback: it picks the case of a
+// /runCase request and answers the client's compression offers as Autobahn's
+// fuzzingserver does for it; every other request declines them.
+func (sel *selection) choose(cases []*Case) func(req *http.Request) string {
+	return func(req *http.Request) string {
 		if req.URL.Path != "/runCase" {
 			return ""
 		}
 		n, err := strconv.Atoi(req.URL.Query().Get("case"))
-		if err != nil || n < 1 || n > len(s.Cases) {
+		if err != nil || n < 1 || n > len(cases) {
 			return ""
 		}
-		c = s.Cases[n-1]
-		if c.Compression == nil {
+		sel.c = cases[n-1]
+		if sel.c.Compression == nil {
 			return ""
 		}
 		offers, err := parseOffers(req.Header.Values("Sec-WebSocket-Extensions"))
 		if err != nil {
-			offerErr = err
+			sel.offerErr = err
 			return ""
 		}
-		resp, ok := c.Compression.Accept(offers)
+		resp, ok := sel.c.Compression.Accept(offers)
 		if !ok {
 			return ""
 		}
-		dc = newDeflateConn(resp, true)
+		sel.dc = newDeflateConn(resp, true)
 		return resp.String()
-	})
-	if err != nil {
-		return
 	}
+}
+
+// serveRequest runs what an opened connection's request asks for.
+func (s *Server) serveRequest(ctx context.Context, conn net.Conn, br *bufio.Reader, req *http.Request, sel *selection) {
+	c := sel.c
 	q := req.URL.Query()
 	agent := q.Get("agent")
 	if agent == "" {
@@ -115,7 +132,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 			return
 		}
 		sess := newSession(c, conn, br, true)
-		sess.deflate, sess.deflateErr = dc, offerErr
+		sess.deflate, sess.deflateErr = sel.dc, sel.offerErr
 		stop := context.AfterFunc(ctx, func() { sess.drop(true) })
 		res := sess.run()
 		stop()

@@ -293,7 +293,13 @@ func (r *ClientRequest) Check(resp *Response) (protocol, extensions string, err 
 	if acc := resp.Header.Values("Sec-WebSocket-Accept"); len(acc) != 1 || acc[0] != AcceptKey(r.Key) {
 		return "", "", fmt.Errorf("%w: wrong Sec-WebSocket-Accept %s", ErrBadResponse, hsQuote(strings.Join(acc, ", ")))
 	}
-	if ps := resp.Header.Values("Sec-WebSocket-Protocol"); len(ps) > 0 {
+	return r.checkSelection(resp.Header)
+}
+
+// checkSelection validates the subprotocol and the extensions a server
+// selected: the part of the answer HTTP/1.1 and HTTP/2 share.
+func (r *ClientRequest) checkSelection(h http.Header) (protocol, extensions string, err error) {
+	if ps := h.Values("Sec-WebSocket-Protocol"); len(ps) > 0 {
 		// The server must pick exactly one of our offers (RFC 6455 4.1 step 6);
 		// omitting the header is allowed and means "no subprotocol".
 		if len(ps) > 1 || strings.IndexByte(ps[0], ',') >= 0 {
@@ -304,7 +310,7 @@ func (r *ClientRequest) Check(resp *Response) (protocol, extensions string, err 
 		}
 		protocol = ps[0]
 	}
-	if es := resp.Header.Values("Sec-WebSocket-Extensions"); len(es) > 0 {
+	if es := h.Values("Sec-WebSocket-Extensions"); len(es) > 0 {
 		got, err := ParseExtensions(es)
 		if err != nil {
 			return "", "", fmt.Errorf("%w: %w", ErrBadResponse, err)
