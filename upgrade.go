@@ -116,6 +116,40 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error
 	if r.ProtoMajor == 2 {
 		return u.upgradeH2(w, r) // RFC 8441: upgrade_h2.go
 	}
+	a, err := u.accept(w, r)
+	if err != nil {
+		return nil, err
+	}
+	resp := proto.AppendResponse(nil, a.req.Key, a.protocol, a.ext, a.header)
+	conn, buffered, err := hijack(w, resp, a.s.handshakeTimeout)
+	if err != nil {
+		a.release()
+		return nil, err
+	}
+	requested := proto.RequestURL(r.TLS != nil, a.req.Host, a.req.Target)
+	if err := a.p.attachOpen(conn, buffered, a.protocol, requested, a.head, a.codec); err != nil {
+		return nil, err
+	}
+	return a.p, nil
+}
+
+// accepted is a request that passed every check, with what its answer and
+// its peer need: the same for HTTP/1.1 and HTTP/2.
+type accepted struct {
+	p        *Peer
+	s        settings
+	req      *proto.Request
+	head     []byte
+	protocol string
+	header   http.Header
+	ext      string               // the Sec-WebSocket-Extensions answer
+	codec    proto.ExtensionCodec // its codec, or nil
+}
+
+// accept makes the peer (from the NewPeer template), checks the request and
+// chooses the subprotocol, headers and extensions of the answer. A refused
+// request is answered through w.
+func (u *Upgrader) accept(w http.ResponseWriter, r *http.Request) (*accepted, error) {
 	p, s, err := u.peer()
 	if err != nil {
 		return nil, internalError(w, err)
@@ -129,16 +163,14 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Peer, error
 		return nil, internalError(w, err)
 	}
 	ext, codec := proto.AcceptExtensions(s.negotiators(), req.Extensions)
-	resp := proto.AppendResponse(nil, req.Key, protocol, ext, header)
-	conn, buffered, err := hijack(w, resp, s.handshakeTimeout)
-	if err != nil {
-		return nil, err
+	return &accepted{p: p, s: s, req: req, head: head, protocol: protocol, header: header, ext: ext, codec: codec}, nil
+}
+
+// release gives back the codec of an upgrade that failed after accept.
+func (a *accepted) release() {
+	if a.codec != nil {
+		a.codec.Release()
 	}
-	requested := proto.RequestURL(r.TLS != nil, req.Host, req.Target)
-	if err := p.attachOpen(conn, buffered, protocol, requested, head, codec); err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // check applies the head limit, the request grammar, the host and Origin

@@ -22,45 +22,35 @@ import (
 // extensions, and the peer runs on the stream: the request body in, the
 // response out, flushed after every write.
 func (u *Upgrader) upgradeH2(w http.ResponseWriter, r *http.Request) (*Peer, error) {
-	p, s, err := u.peer()
-	if err != nil {
-		return nil, internalError(w, err)
-	}
-	req, head, err := u.check(w, r, s.maxHead)
+	a, err := u.accept(w, r)
 	if err != nil {
 		return nil, err
 	}
-	protocol, header, err := u.answer(req, s)
-	if err != nil {
-		return nil, internalError(w, err)
-	}
-	ext, codec := proto.AcceptExtensions(s.negotiators(), req.Extensions)
 	rc := http.NewResponseController(w)
 	_ = rc.EnableFullDuplex() // HTTP/2 is full duplex already; this documents the intent
-	for k, vs := range header {
+	for k, vs := range a.header {
 		w.Header()[k] = append(w.Header()[k], vs...)
 	}
-	if protocol != "" {
-		w.Header().Set("Sec-WebSocket-Protocol", protocol)
+	if a.protocol != "" {
+		w.Header().Set("Sec-WebSocket-Protocol", a.protocol)
 	}
-	if ext != "" {
-		w.Header().Set("Sec-WebSocket-Extensions", ext)
+	if a.ext != "" {
+		w.Header().Set("Sec-WebSocket-Extensions", a.ext)
 	}
 	// The server's read and write timeouts must not reach the WebSocket;
 	// the answer itself is bounded by the handshake timeout.
 	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Now().Add(s.handshakeTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(a.s.handshakeTimeout))
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
-		if codec != nil {
-			codec.Release()
-		}
+		a.release()
 		return nil, newCloseError(ErrHandshake, "writing the 200 response", err)
 	}
 	_ = rc.SetWriteDeadline(time.Time{})
 	conn := newH2ServerConn(w, r, rc)
-	requested := proto.RequestURL(r.TLS != nil, req.Host, req.Target)
-	if err := p.attachOpen(conn, nil, protocol, requested, head, codec); err != nil {
+	p := a.p
+	requested := proto.RequestURL(r.TLS != nil, a.req.Host, a.req.Target)
+	if err := p.attachOpen(conn, nil, a.protocol, requested, a.head, a.codec); err != nil {
 		return nil, err
 	}
 	p.mu.Lock()
