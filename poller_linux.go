@@ -31,13 +31,8 @@ type epollPoller struct {
 	epfd  int
 	file  *os.File // epfd, parked on the runtime's poller
 	rc    syscall.RawConn
-	wakeR int
-	wakeW int
-
-	blocked atomic.Bool  // a Wait is parked: a notify must write to the pipe
-	woken   atomic.Bool  // the pipe was written since it blocked
-	wakes   atomic.Int64 // pipe writes by notify (counted for tests)
-	waits   int          // epoll_wait system calls (counted for tests)
+	pollWake
+	waits int // epoll_wait system calls (counted for tests)
 
 	mu      sync.Mutex
 	peers   map[*Peer]*epollEntry
@@ -60,6 +55,19 @@ type epollPoller struct {
 
 	// The context of the last Wait, whose end writes the pipe: registered
 	// once, not on every Wait.
+	ctxWatch
+}
+
+// pollWake is the wake-up pipe of a blocked Wait.
+type pollWake struct {
+	wakeR, wakeW int
+	blocked      atomic.Bool  // a Wait is parked: a notify must write to the pipe
+	woken        atomic.Bool  // the pipe was written since it blocked
+	wakes        atomic.Int64 // pipe writes by notify (counted for tests)
+}
+
+// ctxWatch is the context whose end wakes a blocked Wait.
+type ctxWatch struct {
 	ctx     context.Context
 	ctxStop func() bool
 }
@@ -131,8 +139,9 @@ func newPollerImpl() (pollerImpl, error) {
 		syscall.Close(pipe[1])
 		return nil, err
 	}
-	e := &epollPoller{epfd: epfd, file: file, rc: rc, wakeR: pipe[0], wakeW: pipe[1],
+	e := &epollPoller{epfd: epfd, file: file, rc: rc,
 		peers: map[*Peer]*epollEntry{}, events: make([]syscall.EpollEvent, 256)}
+	e.wakeR, e.wakeW = pipe[0], pipe[1]
 	e.readFn = e.collect
 	return e, nil
 }

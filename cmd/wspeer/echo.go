@@ -129,46 +129,64 @@ func pollLoop(ctx context.Context, ln net.Listener, conns <-chan net.Conn, newPe
 		return
 	}
 	defer pl.Close()
-	var mu sync.Mutex // guards peers: the accepting goroutine (TLS) adds to it
-	peers := make(map[*wspeer.Peer]*echoConn)
-	trim := &memTrimmer{}
-	track := func(p *wspeer.Peer) *echoConn {
-		ec := &echoConn{p: p, e: echoer{convert: convert, trim: trim}, state: wspeer.StateConnecting}
-		mu.Lock()
-		peers[p] = ec
-		mu.Unlock()
-		return ec
+	es := &echoServer{pl: pl, peers: map[*wspeer.Peer]*echoConn{}, trim: &memTrimmer{}, convert: convert, log: log}
+	if err := es.accept(ln, conns, newPeer); err != nil {
+		log.Error("poller", "err", err)
+		return
 	}
+	es.run(ctx)
+}
+
+// echoServer is the state of echo's poll loop.
+type echoServer struct {
+	pl      *wspeer.Poller
+	mu      sync.Mutex // guards peers: the accepting goroutine (TLS) adds to it
+	peers   map[*wspeer.Peer]*echoConn
+	trim    *memTrimmer
+	convert func([]byte) ([]byte, error)
+	log     *slog.Logger
+}
+
+// track starts echoing on p.
+func (es *echoServer) track(p *wspeer.Peer) *wspeer.Peer {
+	es.mu.Lock()
+	es.peers[p] = &echoConn{p: p, e: echoer{convert: es.convert, trim: es.trim}, state: wspeer.StateConnecting}
+	es.mu.Unlock()
+	return p
+}
+
+// accept makes the Poller accept ln's connections inside Wait (no
+// goroutine, channel or wake-up per connection), or, with TLS, takes them
+// from conns.
+func (es *echoServer) accept(ln net.Listener, conns <-chan net.Conn, newPeer func() *wspeer.Peer) error {
 	if conns == nil {
-		// Accepted inside Wait, on this goroutine: no goroutine, channel or
-		// wake-up per connection.
 		// A burst of new connections leaves its handshakes' garbage: once
 		// the server is quiet, the trimmer hands that memory back too.
-		if err := pl.Listen(ln, func() *wspeer.Peer { trim.released(); return track(newPeer()).p }); err != nil {
-			log.Error("poller", "err", err)
-			return
-		}
-	} else {
-		go func() {
-			for c := range conns {
-				p := newPeer()
-				if err := p.AcceptStream(c); err != nil {
-					log.Error("accept stream", "remote", c.RemoteAddr().String(), errAttr(err))
-					continue
-				}
-				track(p)
-				pl.Add(p)
-			}
-		}()
+		return es.pl.Listen(ln, func() *wspeer.Peer { es.trim.released(); return es.track(newPeer()) })
 	}
+	go func() {
+		for c := range conns {
+			p := newPeer()
+			if err := p.AcceptStream(c); err != nil {
+				es.log.Error("accept stream", "remote", c.RemoteAddr().String(), errAttr(err))
+				continue
+			}
+			es.pl.Add(es.track(p))
+		}
+	}()
+	return nil
+}
+
+// run is the loop: when ctx ends it closes every peer with 1001 and keeps
+// polling, for at most shutdownGrace, until the closing handshakes are done.
+func (es *echoServer) run(ctx context.Context) {
 	var ready []*wspeer.Peer
+	var err error
 	waitCtx := ctx
-	// After ctx ends, the loop goes on under graceCtx until the peers are
-	// closed or shutdownGrace has passed.
 	graceCtx, endGrace := context.WithCancel(context.Background())
 	defer endGrace()
 	for {
-		ready, err = pl.Wait(waitCtx, ready[:0])
+		ready, err = es.pl.Wait(waitCtx, ready[:0])
 		if err != nil {
 			if waitCtx != ctx || ctx.Err() == nil {
 				break // the shutdown grace is over
@@ -176,49 +194,55 @@ func pollLoop(ctx context.Context, ln net.Listener, conns <-chan net.Conn, newPe
 			// Shutdown: close every peer, then wait for their handshakes.
 			waitCtx = graceCtx
 			time.AfterFunc(shutdownGrace, endGrace)
-			if closeAll(&mu, peers) == 0 {
+			if es.closeAll() == 0 {
 				break
 			}
 			continue
 		}
-		for _, p := range ready {
-			mu.Lock()
-			ec := peers[p]
-			mu.Unlock()
-			if ec == nil {
-				continue
-			}
-			ec.step()
-			if ec.state == wspeer.StateClosed {
-				pl.Remove(p)
-				mu.Lock()
-				delete(peers, p)
-				n := len(peers)
-				mu.Unlock()
-				// No log line per connection on the hot path: -v shows them.
-				log.Debug("closed", "remote", p.ConnectedHost(), "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
-				if waitCtx != ctx && n == 0 {
-					return
-				}
-			}
+		if left := es.step(ready); waitCtx != ctx && left == 0 {
+			return
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for p := range peers {
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	for p := range es.peers {
 		p.Close(-1, "")
 	}
 }
 
+// step polls the ready peers and echoes; it returns how many peers are left.
+func (es *echoServer) step(ready []*wspeer.Peer) int {
+	for _, p := range ready {
+		es.mu.Lock()
+		ec := es.peers[p]
+		es.mu.Unlock()
+		if ec == nil {
+			continue
+		}
+		ec.step()
+		if ec.state == wspeer.StateClosed {
+			es.pl.Remove(p)
+			es.mu.Lock()
+			delete(es.peers, p)
+			es.mu.Unlock()
+			// No log line per connection on the hot path: -v shows them.
+			es.log.Debug("closed", "remote", p.ConnectedHost(), "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
+		}
+	}
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	return len(es.peers)
+}
+
 // closeAll starts the closing handshake of every peer with 1001 and returns
 // how many there are.
-func closeAll(mu *sync.Mutex, peers map[*wspeer.Peer]*echoConn) int {
-	mu.Lock()
-	defer mu.Unlock()
-	for p := range peers {
+func (es *echoServer) closeAll() int {
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	for p := range es.peers {
 		p.Close(1001, "server shutting down")
 	}
-	return len(peers)
+	return len(es.peers)
 }
 
 // step polls the peer once and echoes what it received.
