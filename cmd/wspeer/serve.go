@@ -88,6 +88,9 @@ func runServe(args []string) int {
 	hard, cancelHard := context.WithCancel(context.Background())
 	defer cancelHard()
 	s.hard = hard
+	if err := s.startLoop(); err != nil {
+		return fs.fail(exitFailure, "%v", err)
+	}
 	srv := s.httpServer(int(sf.maxHead))
 	httpScheme := "http"
 	if tlsConf != nil {
@@ -150,6 +153,7 @@ type server struct {
 	up   wspeer.Upgrader // protocols, origin patterns and budgets
 	hard context.Context
 	wg   sync.WaitGroup
+	loop *peerLoop // drives the open peers (serve_loop.go)
 
 	chat *chat // the /chat rooms (chat.go)
 	trim memTrimmer
@@ -181,13 +185,13 @@ func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
 	s.serveWS(w, r, func(p *wspeer.Peer) { e.pump(p) }, nil)
 }
 
-// serveWS upgrades the request and starts the connection's Wait loop in a
-// goroutine of its own, calling handle once the peer is open and after each
-// Poll, until the peer is closed (or the shutdown grace is over), then done
-// (if not nil). Over HTTP/1.1 the handler returns at once, so that net/http
-// drops the request and its buffers: an open connection keeps only its peer. Peer
-// methods are goroutine-safe, so other connections' goroutines may send to
-// this peer meanwhile.
+// serveWS upgrades the request and hands the peer to serve's poll loop,
+// which calls handle once the peer is open and after each Poll, until the
+// peer is closed (or the shutdown grace is over), then done (if not nil).
+// Over HTTP/1.1 the handler returns at once, so that net/http drops the
+// request and its buffers: an open connection keeps only its peer, and no
+// goroutine. Peer methods are goroutine-safe, so handlers of other requests
+// may send to this peer meanwhile.
 func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*wspeer.Peer), done func()) {
 	remote, path := r.RemoteAddr, clip(r.URL.Path)
 	p, err := s.up.Upgrade(w, r)
@@ -199,29 +203,21 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request, handle func(*ws
 		p.Close(-1, "") // shutting down: closeAll has already run
 		return
 	}
-	go s.run(p, remote, path, r.Proto, handle, done)
+	// The request's buffers are garbage now: once upgrades stop for a
+	// while, the trimmer hands their memory back.
+	s.trim.released()
+	s.run(p, remote, path, r.Proto, handle, done)
 	// Over HTTP/2 the WebSocket is a stream of the request: it ends with the
 	// handler, so the handler stays until the peer is done with it.
 	<-p.Released()
 }
 
-// run is serveWS's connection loop.
+// run starts driving p: handle once on the open peer (chat joins its room
+// before the "open" log line), then after each Poll in serve's loop.
 func (s *server) run(p *wspeer.Peer, remote, path, proto string, handle func(*wspeer.Peer), done func()) {
-	defer s.wg.Done()
-	handle(p) // first on the open peer: chat joins its room before the "open" log line
+	handle(p)
 	s.log.Info("open", "remote", remote, "path", path, "http", proto, "protocol", p.SelectedProtocol())
-	for p.Wait(s.hard) == nil {
-		p.Poll()
-		handle(p)
-	}
-	if p.ReadyState() != wspeer.StateClosed {
-		p.Close(-1, "")
-	}
-	s.remove(p)
-	if done != nil {
-		done()
-	}
-	s.log.Info("closed", "remote", remote, "path", path, "code", p.CloseCode(), "reason", p.CloseReason(), errAttr(p.CloseError()))
+	s.drive(p, &servedConn{remote: remote, path: path, handle: handle, done: done})
 }
 
 // allowedHosts is the Upgrader's AllowedHosts: on a loopback address the
