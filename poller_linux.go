@@ -28,9 +28,9 @@ import (
 // writes to the pipe only when a Wait is blocked and nothing else woke it
 // yet: the polling goroutine's own sends never cost a system call.
 type epollPoller struct {
-	epfd  int
-	file  *os.File // epfd, parked on the runtime's poller
-	rc    syscall.RawConn
+	epfd int
+	file *os.File // epfd, parked on the runtime's poller
+	rc   syscall.RawConn
 	pollWake
 	waits int // epoll_wait system calls (counted for tests)
 
