@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -123,18 +124,30 @@ type echoConn struct {
 // goroutine. When ctx ends it closes every peer with 1001 and keeps polling,
 // for at most shutdownGrace, until the closing handshakes are done.
 func pollLoop(ctx context.Context, ln net.Listener, conns <-chan net.Conn, newPeer func() *wspeer.Peer, convert func([]byte) ([]byte, error), log *slog.Logger) {
-	pl, err := wspeer.NewPoller()
-	if err != nil {
-		log.Error("poller", "err", err)
-		return
+	// One loop per GOMAXPROCS, each with its own Poller accepting from the
+	// same listener: a loop busy with a huge message leaves the others free.
+	trim := &memTrimmer{}
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		pl, err := wspeer.NewPoller()
+		if err != nil {
+			log.Error("poller", "err", err)
+			break
+		}
+		es := &echoServer{pl: pl, peers: map[*wspeer.Peer]*echoConn{}, trim: trim, convert: convert, log: log}
+		if err := es.accept(ln, conns, newPeer); err != nil {
+			log.Error("poller", "err", err)
+			pl.Close()
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer pl.Close()
+			es.run(ctx)
+		}()
 	}
-	defer pl.Close()
-	es := &echoServer{pl: pl, peers: map[*wspeer.Peer]*echoConn{}, trim: &memTrimmer{}, convert: convert, log: log}
-	if err := es.accept(ln, conns, newPeer); err != nil {
-		log.Error("poller", "err", err)
-		return
-	}
-	es.run(ctx)
+	wg.Wait()
 }
 
 // echoServer is the state of echo's poll loop.
