@@ -32,23 +32,7 @@ func TestPollerListen(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	loopDone := make(chan struct{})
-	go func() {
-		defer close(loopDone)
-		var ready []*Peer
-		var pks []Packet
-		for ctx.Err() == nil {
-			ready, _ = pl.Wait(ctx, ready[:0])
-			for _, p := range ready {
-				p.Poll()
-				pks = p.TakePackets(pks[:0])
-				p.SendBatch(pks)
-				if p.ReadyState() == StateClosed {
-					pl.Remove(p)
-				}
-			}
-		}
-	}()
+	loopDone := batchEchoLoop(ctx, pl)
 
 	const clients = 20
 	url := "ws://" + ln.Addr().String() + "/room?x=1"
@@ -90,4 +74,27 @@ func TestPollerListen(t *testing.T) {
 	if p.RequestedURL() != url || p.CloseCode() != 1000 {
 		t.Fatalf("server peer: URL %q, close %d", p.RequestedURL(), p.CloseCode())
 	}
+}
+
+// batchEchoLoop echoes every peer of pl with the batch calls until ctx ends,
+// removing the CLOSED ones; the channel closes when it has stopped.
+func batchEchoLoop(ctx context.Context, pl *Poller) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var ready []*Peer
+		var pks []Packet
+		for ctx.Err() == nil {
+			ready, _ = pl.Wait(ctx, ready[:0])
+			for _, p := range ready {
+				p.Poll()
+				pks = p.TakePackets(pks[:0])
+				p.SendBatch(pks)
+				if p.ReadyState() == StateClosed {
+					pl.Remove(p)
+				}
+			}
+		}
+	}()
+	return done
 }

@@ -294,18 +294,7 @@ func TestPollerHugeMessagesInARow(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	go func() {
-		var ready []*Peer
-		var pks []Packet
-		for ctx.Err() == nil {
-			ready, _ = pl.Wait(ctx, ready[:0])
-			for _, p := range ready {
-				p.Poll()
-				pks = p.TakePackets(pks[:0])
-				p.SendBatch(pks)
-			}
-		}
-	}()
+	batchEchoLoop(ctx, pl)
 	c := setup(NewPeer())
 	defer c.Close(-1, "")
 	if err := c.ConnectToURL("ws://"+ln.Addr().String()+"/", nil); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -67,21 +66,7 @@ func startTLSServe(t *testing.T) (*proc, string) {
 // the test's self-signed certificate.
 func dialH2(t *testing.T, url string) *wspeer.Peer {
 	t.Helper()
-	p := wspeer.NewPeer()
-	p.StreamDialer = &h2client.Dialer{}
-	if err := p.ConnectToURL(url, wspeer.TLSClientUnsafe(nil)); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for p.ReadyState() == wspeer.StateConnecting && p.Wait(ctx) == nil {
-		p.Poll()
-	}
-	if p.ReadyState() != wspeer.StateOpen {
-		t.Fatalf("dial %s: %v, closed %d %v", url, p.ReadyState(), p.CloseCode(), p.CloseError())
-	}
-	t.Cleanup(func() { p.Close(-1, "") })
-	return p
+	return dialTLS(t, url, wspeer.TLSClientUnsafe(nil), func(p *wspeer.Peer) { p.StreamDialer = &h2client.Dialer{} })
 }
 
 // TestChatOverHTTP2InChromium: headless Chromium opens the chat page of

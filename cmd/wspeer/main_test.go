@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -186,11 +187,17 @@ func startServer(t *testing.T, args ...string) (*proc, string) {
 // dial connects a library client to url and waits until it is open.
 func dial(t *testing.T, url string, setup func(*wspeer.Peer)) *wspeer.Peer {
 	t.Helper()
+	return dialTLS(t, url, nil, setup)
+}
+
+// dialTLS is dial with a TLS configuration for wss://.
+func dialTLS(t *testing.T, url string, tlsConf *tls.Config, setup func(*wspeer.Peer)) *wspeer.Peer {
+	t.Helper()
 	p := wspeer.NewPeer()
 	if setup != nil {
 		setup(p)
 	}
-	if err := p.ConnectToURL(url, nil); err != nil {
+	if err := p.ConnectToURL(url, tlsConf); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
